@@ -1,0 +1,115 @@
+"""The identity provider: one Flask app, built by `create_app`."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from idp.config import settings_from_environment
+from idp.extensions import babel, csrf, db, migrate
+
+SUPPORTED_LOCALES = ("en", "cy")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, static_folder="static/govuk", static_url_path="/assets")
+    app.config.update(settings_from_environment())
+    if config:
+        app.config.update(config)
+    _finish_config(app)
+
+    logging.basicConfig(level=app.config["IDP_LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if app.config["IDP_TRUST_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            PackageLoader("idp"),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+
+    from idp import services
+    from idp.web import security_headers
+
+    services.init_app(app)
+    security_headers.init_app(app)
+
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    from idp.auth.views import auth_blueprint
+    from idp.oidc.userinfo import bearer_token_required, userinfo_blueprint
+    from idp.oidc.views import oidc_blueprint
+    from idp.web.access import public, register_blueprint
+    from idp.web.pages import pages_blueprint, register_error_pages
+
+    WTFormsHelpers(app)
+    register_blueprint(app, oidc_blueprint, public)
+    register_blueprint(app, userinfo_blueprint, bearer_token_required)
+    register_blueprint(app, auth_blueprint, public)
+    register_blueprint(app, pages_blueprint, public)
+    register_error_pages(app)
+    if app.config["IDP_OUTBOX_IN_PROCESS"]:
+        services.start_in_process_outbox(app)
+
+    from idp.admin.commands import register_commands
+
+    register_commands(app)
+
+    @app.before_request
+    def assign_request_context() -> None:
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.context_processor
+    def template_globals() -> dict[str, Any]:
+        return {"csp_nonce": getattr(g, "csp_nonce", ""), "current_locale": _select_locale()}
+
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    config = app.config
+    if not config.get("SECRET_KEY"):
+        if config["IDP_ENV"] == "production":
+            raise RuntimeError("SECRET_KEY must be set in production")
+        config["SECRET_KEY"] = secrets.token_hex(32)
+    issuer: str = config["IDP_ISSUER"]
+    config["SESSION_COOKIE_SECURE"] = issuer.startswith("https://")
+    config["PREFERRED_URL_SCHEME"] = "https" if issuer.startswith("https://") else "http"
+    config["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session, which expires when idle
+    config["WTF_CSRF_SSL_STRICT"] = issuer.startswith("https://")
+    config["BABEL_DEFAULT_LOCALE"] = "en"
+    config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).resolve().parent / "translations")
+    config.setdefault("SQLALCHEMY_TRACK_MODIFICATIONS", False)
+
+
+def _select_locale() -> str:
+    from flask import session
+
+    chosen = request.args.get("lang") if request else None
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    stored = session.get("locale") if request else None
+    if stored in SUPPORTED_LOCALES:
+        return str(stored)
+    cookie = request.cookies.get("lang") if request else None
+    return cookie if cookie in SUPPORTED_LOCALES else "en"

@@ -1,0 +1,26 @@
+"""The audit trail: append-only, in the same transaction as the change it records, without secrets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, has_request_context
+
+from idp.extensions import db
+from idp.models.audit import AuditEvent
+
+
+def record(
+    event: str,
+    *,
+    actor: str,
+    user_id: str | None = None,
+    client_id: str | None = None,
+    **details: Any,
+) -> None:
+    request_id = g.get("request_id") if has_request_context() else None
+    db.session.add(
+        AuditEvent(
+            event=event, actor=actor, user_id=user_id, client_id=client_id, request_id=request_id, details=details
+        )
+    )

@@ -1,0 +1,60 @@
+"""Encryption at rest under the key-encryption key (KEK): AES-256-GCM, bound to what the secret belongs to."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+_VERSION = b"\x01"
+
+
+class MasterKeyError(RuntimeError):
+    pass
+
+
+def load_master_key(value: str, file_path: str, create_if_missing: bool) -> bytes:
+    """The KEK from `IDP_MASTER_KEY` (base64url, 32 bytes), else from the development file, made on first run."""
+    if value:
+        return _decode(value)
+    path = Path(file_path)
+    if path.exists():
+        return _decode(path.read_text().strip())
+    if not create_if_missing:
+        raise MasterKeyError("IDP_MASTER_KEY is not set and no master key file exists")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    encoded = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(encoded + "\n")
+    return _decode(encoded)
+
+
+def _decode(value: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except ValueError as exc:
+        raise MasterKeyError("the master key is not base64url") from exc
+    if len(key) != 32:
+        raise MasterKeyError("the master key must be 32 bytes")
+    return key
+
+
+class SecretBox:
+    """Seals and opens secrets. `context` (what the secret belongs to) is authenticated, so a sealed value
+    copied onto another record fails to open."""
+
+    def __init__(self, master_key: bytes) -> None:
+        self._aead = AESGCM(master_key)
+
+    def seal(self, plaintext: bytes, context: str) -> bytes:
+        nonce = secrets.token_bytes(12)
+        return _VERSION + nonce + self._aead.encrypt(nonce, plaintext, context.encode())
+
+    def open(self, sealed: bytes, context: str) -> bytes:
+        if sealed[:1] != _VERSION:
+            raise ValueError("unknown sealed format")
+        return self._aead.decrypt(sealed[1:13], sealed[13:], context.encode())

@@ -1,0 +1,172 @@
+"""Authorization codes and the tokens they are exchanged for.
+
+A code is single-use: redeeming it takes it from the store atomically. RFC 6749 §4.1.2: "If an authorization
+code is used more than once, the authorization server MUST deny the request and SHOULD revoke (when possible)
+all tokens previously issued based on that authorization code." We remember each redeemed code for as long
+as its access token lives, so that a second redemption revokes that token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+from idp.keys.keyring import Keyring
+from idp.oidc.authorization_request import pkce_verifier_is_well_formed
+from idp.oidc.claims import access_token_claims, id_token_claims
+from idp.oidc.client_authentication import TokenError
+from idp.store import Store
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass
+class Grant:
+    """What an authorization code stands for."""
+
+    client_id: str
+    redirect_uri: str
+    user_id: str
+    subject: str
+    journey_id: str
+    session_ref: str
+    scopes: list[str]
+    credential_level: str
+    auth_time: int
+    nonce: str | None = None
+    code_challenge: str | None = None
+    vtr: list[str] = field(default_factory=list)
+    claims: list[str] = field(default_factory=list)
+    identity_level: str | None = None
+
+
+@dataclass
+class AccessTokenRecord:
+    user_id: str
+    subject: str
+    client_id: str
+    scopes: list[str]
+    claims: list[str]
+    journey_id: str
+    identity_level: str | None
+
+
+class Grants:
+    def __init__(
+        self,
+        store: Store,
+        keyring: Keyring,
+        issuer: str,
+        code_ttl: int,
+        access_token_ttl: int,
+        id_token_ttl: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._keyring = keyring
+        self._issuer = issuer
+        self._code_ttl = code_ttl
+        self._access_token_ttl = access_token_ttl
+        self._id_token_ttl = id_token_ttl
+        self._clock = clock
+
+    def issue_code(self, grant: Grant) -> str:
+        code = secrets.token_urlsafe(32)
+        self._store.set(f"code:{_digest(code)}", json.dumps(asdict(grant)).encode(), self._code_ttl)
+        return code
+
+    def exchange_code(self, form: Mapping[str, str], client_id: str, id_token_alg: str) -> dict[str, Any]:
+        """Redeem `code` for the client already authenticated; return the token response body."""
+        code = form.get("code", "")
+        code_key = _digest(code)
+        stored = self._store.take(f"code:{code_key}")
+        if stored is None:
+            self._revoke_if_reused(code_key)
+            raise TokenError("invalid_grant", "Invalid authorization code")
+        grant = Grant(**json.loads(stored))
+        if grant.client_id != client_id:
+            raise TokenError("invalid_grant", "Invalid authorization code")
+        if not hmac.compare_digest(grant.redirect_uri, form.get("redirect_uri", "")):
+            raise TokenError("invalid_grant", "Invalid redirect_uri")
+        self._check_pkce(grant.code_challenge, form.get("code_verifier"))
+
+        now = int(self._clock())
+        access_claims = access_token_claims(
+            issuer=self._issuer,
+            subject=grant.subject,
+            client_id=client_id,
+            now=now,
+            ttl=self._access_token_ttl,
+            scopes=grant.scopes,
+            journey_id=grant.journey_id,
+            identity_claims=grant.claims if grant.identity_level else None,
+        )
+        access_token = self._keyring.sign(access_claims, "oidc", id_token_alg)
+        record = AccessTokenRecord(
+            user_id=grant.user_id,
+            subject=grant.subject,
+            client_id=client_id,
+            scopes=grant.scopes,
+            claims=grant.claims,
+            journey_id=grant.journey_id,
+            identity_level=grant.identity_level,
+        )
+        token_key = _digest(access_token)
+        self._store.set(f"at:{token_key}", json.dumps(asdict(record)).encode(), self._access_token_ttl)
+        self._store.set(f"code-redeemed:{code_key}", token_key.encode(), self._access_token_ttl + self._code_ttl)
+
+        id_token = self._keyring.sign(
+            id_token_claims(
+                issuer=self._issuer,
+                subject=grant.subject,
+                client_id=client_id,
+                now=now,
+                ttl=self._id_token_ttl,
+                nonce=grant.nonce,
+                access_token=access_token,
+                alg=id_token_alg,
+                journey_id=grant.journey_id,
+                credential_level=grant.credential_level,
+                auth_time=grant.auth_time,
+            ),
+            "oidc",
+            id_token_alg,
+        )
+        return {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": self._access_token_ttl,
+            "id_token": id_token,
+        }
+
+    def _revoke_if_reused(self, code_key: str) -> None:
+        token_key = self._store.take(f"code-redeemed:{code_key}")
+        if token_key is not None:
+            self._store.delete(f"at:{token_key.decode()}")
+
+    @staticmethod
+    def _check_pkce(challenge: str | None, verifier: str | None) -> None:
+        failed = TokenError("invalid_grant", "PKCE code verification failed")
+        if challenge is None:
+            if verifier:
+                raise failed
+            return
+        if not verifier or not pkce_verifier_is_well_formed(verifier):
+            raise failed
+        if not hmac.compare_digest(create_s256_code_challenge(verifier), challenge):
+            raise failed
+
+    def access_token_record(self, access_token: str) -> AccessTokenRecord | None:
+        """The store, not the signature, is the authority: a revoked or expired token is simply absent."""
+        stored = self._store.get(f"at:{_digest(access_token)}")
+        return AccessTokenRecord(**json.loads(stored)) if stored else None

@@ -1,0 +1,43 @@
+"""A validated authorization request waiting while the citizen signs in, kept in the store under a journey id.
+
+The journey id becomes the ID token's `sid` (reference §3.3: the per-authorize journey id).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+
+from idp.oidc.authorization_request import AuthorizationRequest
+from idp.services import current_services
+
+
+@dataclass(frozen=True)
+class Journey:
+    id: str
+    request: AuthorizationRequest
+    fresh_login_required: bool
+
+
+def save_journey(auth_request: AuthorizationRequest, fresh_login_required: bool) -> str:
+    journey_id = secrets.token_urlsafe(16)
+    record = {"request": auth_request.to_dict(), "fresh_login_required": fresh_login_required}
+    current_services().store.set(
+        f"journey:{journey_id}", json.dumps(record).encode(), current_app.config["IDP_JOURNEY_TTL"]
+    )
+    return journey_id
+
+
+def load_journey(journey_id: str) -> Journey | None:
+    raw = current_services().store.get(f"journey:{journey_id}")
+    if raw is None:
+        return None
+    record = json.loads(raw)
+    return Journey(
+        id=journey_id,
+        request=AuthorizationRequest.from_dict(record["request"]),
+        fresh_login_required=bool(record["fresh_login_required"]),
+    )

@@ -1,0 +1,67 @@
+"""/userinfo (reference §4): bearer token in the header, or for POST in the body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from idp.extensions import csrf, db
+from idp.models import User
+from idp.oidc.grants import AccessTokenRecord
+from idp.services import current_services
+
+userinfo_blueprint = Blueprint("userinfo", __name__)
+
+INVALID_TOKEN = 'Bearer error="invalid_token", error_description="Invalid access token"'
+
+
+def _unauthorized(header: str) -> Response:
+    response = Response(status=401)
+    response.headers["WWW-Authenticate"] = header
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def bearer_token_required() -> Response | None:
+    """The access rule of this blueprint: a live access token issued by this provider."""
+    authorization = request.headers.get("Authorization")
+    token = None
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            return _unauthorized(INVALID_TOKEN)
+        token = value.strip()
+    elif request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+        token = request.form.get("access_token")
+    if not token:
+        # RFC 6750 §3.1: a request without authentication gets the bare challenge, with no error code.
+        return _unauthorized("Bearer")
+    record = current_services().grants.access_token_record(token)
+    if record is None:
+        return _unauthorized(INVALID_TOKEN)
+    g.access_token = record
+    return None
+
+
+@userinfo_blueprint.route("/userinfo", methods=["GET", "POST"])
+@csrf.exempt
+def userinfo() -> Response:
+    record: AccessTokenRecord = g.access_token
+    user = db.session.get(User, record.user_id)
+    if user is None or user.suspended:
+        return _unauthorized(INVALID_TOKEN)
+    claims: dict[str, Any] = {"sub": record.subject}
+    if "email" in record.scopes:
+        claims["email"] = user.email
+        claims["email_verified"] = bool(user.email_verified)
+    if "phone" in record.scopes:
+        # Reference §4: the phone number only for text-message users; authenticator-app users get `false`.
+        if user.mfa_method == "sms" and user.phone_number:
+            claims["phone_number"] = user.phone_number
+            claims["phone_number_verified"] = bool(user.phone_number_verified)
+        else:
+            claims["phone_number_verified"] = False
+    response = jsonify(claims)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,313 @@
+"""The OpenID Connect endpoints. Views parse the request, call the domain, and answer in the protocol's terms."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import jwt
+from flask import Blueprint, Response, current_app, jsonify, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
+from idp.auth.passwords import verify_argon2_secret
+from idp.extensions import csrf, db
+from idp.models import Client, User
+from idp.oidc import logout as logout_service
+from idp.oidc.authorization_request import (
+    AuthorizationRequest,
+    AuthorizeError,
+    ClientRegistration,
+    RequestObjectKeyError,
+    RequestObjectSignatureError,
+    redirect_uri_is_safe,
+    validate_authorization_request,
+)
+from idp.oidc.client_authentication import TokenError, authenticate_client
+from idp.oidc.client_keys import ClientKeyNotFound, ClientKeySource, ClientKeyUnavailable
+from idp.oidc.discovery import discovery_document, trustmark
+from idp.oidc.grants import Grant
+from idp.oidc.journeys import load_journey, save_journey
+from idp.oidc.subject import pairwise_subject, sector_host
+from idp.services import current_services
+from idp.web.citizen_session import SignedIn, current_sign_in
+
+oidc_blueprint = Blueprint("oidc", __name__)
+
+_JSON_CACHE: dict[str, tuple[float, bytes]] = {}
+
+
+def _last_wins(values: MultiDict[str, str]) -> dict[str, str]:
+    """Reference §2: duplicate parameters are not rejected; the last value wins."""
+    return {key: values.getlist(key)[-1] for key in values}
+
+
+def _cached_json(name: str, build: Any, max_age: str) -> Response:
+    now = time.monotonic()
+    cached = _JSON_CACHE.get(name)
+    if cached is None or now - cached[0] > 5:
+        cached = (now, json.dumps(build(), separators=(",", ":")).encode())
+        _JSON_CACHE[name] = cached
+    response = Response(cached[1], mimetype="application/json")
+    response.headers["Cache-Control"] = max_age
+    return response
+
+
+def find_client(client_id: str) -> Client | None:
+    return db.session.get(Client, client_id)
+
+
+@oidc_blueprint.get("/.well-known/openid-configuration")
+def openid_configuration() -> ResponseReturnValue:
+    issuer = current_app.config["IDP_ISSUER"]
+    return _cached_json("discovery", lambda: discovery_document(issuer), "max-age=86400")
+
+
+@oidc_blueprint.get("/.well-known/jwks.json")
+def jwks() -> ResponseReturnValue:
+    keyring = current_services().keyring
+    return _cached_json("jwks", lambda: keyring.jwks("oidc"), f"max-age={current_app.config['IDP_JWKS_MAX_AGE']}")
+
+
+@oidc_blueprint.get("/trustmark")
+def trustmark_document() -> ResponseReturnValue:
+    issuer = current_app.config["IDP_ISSUER"]
+    return _cached_json("trustmark", lambda: trustmark(issuer), "max-age=86400")
+
+
+# -- /authorize -------------------------------------------------------------------------------------------------
+
+
+def _verify_request_object(client: ClientRegistration, token: str) -> dict[str, Any]:
+    assert isinstance(client, Client)
+    header = jwt.get_unverified_header(token)
+    source = ClientKeySource(client.client_id, client.public_key_source, client.public_key, client.jwks_uri)
+    try:
+        key = current_services().client_keys.key_for(source, header.get("kid"))
+    except (ClientKeyUnavailable, ClientKeyNotFound) as exc:
+        raise RequestObjectKeyError(str(exc)) from exc
+    try:
+        return jwt.decode(
+            token,
+            key,
+            algorithms=["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256"],
+            options={"verify_aud": False, "verify_exp": False, "verify_nbf": False, "verify_iat": False},
+        )
+    except jwt.PyJWTError as exc:
+        raise RequestObjectSignatureError(str(exc)) from exc
+
+
+def redirect_to_client(redirect_uri: str, response_mode: str, params: dict[str, str | None]) -> ResponseReturnValue:
+    encoded = urlencode({k: v for k, v in params.items() if v is not None})
+    if response_mode == "fragment":
+        location = f"{redirect_uri}#{encoded}"
+    else:
+        location = f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{encoded}"
+    response = redirect(location, code=302)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def authorize_error_response(error: AuthorizeError) -> ResponseReturnValue:
+    if error.redirectable and error.redirect_uri:
+        return redirect_to_client(
+            error.redirect_uri,
+            error.response_mode,
+            {"error": error.error, "error_description": error.description, "state": error.state or None},
+        )
+    if error.status == 500:
+        response = jsonify(error="server_error", error_description=error.description)
+        response.status_code = 500
+        return response
+    return Response(error.description, status=error.status, mimetype="text/plain")
+
+
+@oidc_blueprint.route("/authorize", methods=["GET", "POST"])
+@csrf.exempt
+def authorize() -> ResponseReturnValue:
+    params = _last_wins(request.args if request.method == "GET" else request.form)
+    try:
+        auth_request = validate_authorization_request(
+            params,
+            find_client,
+            _verify_request_object,
+            authorize_endpoint=current_app.config["IDP_ISSUER"] + "authorize",
+            identity_available=current_app.config["IDP_IDENTITY_PROVING_AVAILABLE"],
+        )
+    except AuthorizeError as error:
+        return authorize_error_response(error)
+
+    if auth_request.ui_locales:
+        session["locale"] = auth_request.ui_locales[0].split("-")[0].lower()
+    sign_in = current_sign_in()
+    fresh_login_required = "login" in auth_request.prompt or _max_age_passed(auth_request, sign_in)
+    if sign_in and not fresh_login_required and _level_met(auth_request, sign_in):
+        return issue_code(auth_request, sign_in, journey_id=secrets.token_urlsafe(16))
+    if "none" in auth_request.prompt:
+        return redirect_to_client(
+            auth_request.redirect_uri,
+            auth_request.response_mode,
+            {"error": "login_required", "error_description": "Login required", "state": auth_request.state},
+        )
+    journey_id = save_journey(auth_request, fresh_login_required=fresh_login_required)
+    session["journey_id"] = journey_id
+    return redirect(url_for("auth.start"), code=302)
+
+
+def _max_age_passed(auth_request: AuthorizationRequest, sign_in: SignedIn | None) -> bool:
+    return bool(sign_in and auth_request.max_age is not None and sign_in.auth_time + auth_request.max_age < time.time())
+
+
+def _level_met(auth_request: AuthorizationRequest, sign_in: SignedIn) -> bool:
+    return auth_request.vtr.credential_level == "Cl" or sign_in.credential_level == "Cl.Cm"
+
+
+@oidc_blueprint.get("/authorize/continue")
+def continue_journey() -> ResponseReturnValue:
+    """Where the sign-in journey comes back to once the citizen has authenticated."""
+    journey_id = session.get("journey_id")
+    journey = load_journey(journey_id) if journey_id else None
+    if journey is None or journey_id is None:
+        return redirect(url_for("pages.session_expired"))
+    sign_in = current_sign_in()
+    if sign_in is None or not _level_met(journey.request, sign_in):
+        return redirect(url_for("auth.start"))
+    if journey.fresh_login_required and session.get("authenticated_for_journey") != journey_id:
+        return redirect(url_for("auth.start"))
+    session.pop("journey_id", None)
+    session.pop("authenticated_for_journey", None)
+    current_services().store.delete(f"journey:{journey_id}")
+    return issue_code(journey.request, sign_in, journey_id)
+
+
+def issue_code(auth_request: AuthorizationRequest, sign_in: SignedIn, journey_id: str) -> ResponseReturnValue:
+    client = find_client(auth_request.client_id)
+    user = db.session.get(User, sign_in.user_id)
+    if client is None or user is None or user.suspended:
+        return redirect_to_client(
+            auth_request.redirect_uri,
+            auth_request.response_mode,
+            {"error": "access_denied", "error_description": "Access denied", "state": auth_request.state},
+        )
+    subject = pairwise_subject(
+        sector_host(client.sector_identifier_uri, client.redirect_uris), user.id, user.subject_salt
+    )
+    credential_level = "Cl.Cm" if auth_request.vtr.credential_level == "Cl.Cm" else "Cl"
+    grant = Grant(
+        client_id=client.client_id,
+        redirect_uri=auth_request.redirect_uri,
+        user_id=user.id,
+        subject=subject,
+        journey_id=journey_id,
+        session_ref=sign_in.session_ref,
+        scopes=list(auth_request.scopes),
+        credential_level=credential_level,
+        auth_time=sign_in.auth_time,
+        nonce=auth_request.nonce,
+        code_challenge=auth_request.code_challenge,
+        vtr=auth_request.vtr.to_json(),
+        claims=list(auth_request.claims),
+    )
+    code = current_services().grants.issue_code(grant)
+    logout_service.remember_service(user.id, client.client_id, subject, sign_in.session_ref)
+    return redirect_to_client(
+        auth_request.redirect_uri, auth_request.response_mode, {"code": code, "state": auth_request.state}
+    )
+
+
+# -- /token -----------------------------------------------------------------------------------------------------
+
+
+def token_error(error: TokenError) -> Response:
+    response = jsonify(error=error.error, error_description=error.description)
+    response.status_code = error.status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _remember_jti(client_id: str, jti: str, ttl: int) -> bool:
+    return current_services().store.add(f"jti:{client_id}:{jti}", b"1", ttl)
+
+
+@oidc_blueprint.post("/token")
+@csrf.exempt
+def token() -> ResponseReturnValue:
+    form = _last_wins(request.form)
+    issuer = current_app.config["IDP_ISSUER"]
+    try:
+        grant_type = form.get("grant_type")
+        if not grant_type:
+            raise TokenError("invalid_request", "Request is missing grant_type parameter")
+        if grant_type != "authorization_code":
+            raise TokenError("unsupported_grant_type", "Unsupported grant type")
+        if not form.get("redirect_uri"):
+            raise TokenError("invalid_request", "Request is missing redirect_uri parameter")
+        if not form.get("code"):
+            raise TokenError("invalid_request", "Request is missing code parameter")
+        services = current_services()
+        client = authenticate_client(
+            form,
+            find_client=find_client,
+            key_for=services.client_keys.key_for,
+            remember_jti=_remember_jti,
+            check_secret=verify_argon2_secret,
+            audiences=(issuer + "token", issuer),
+        )
+        assert isinstance(client, Client)
+        body = services.grants.exchange_code(form, client.client_id, client.id_token_signing_alg)
+    except TokenError as error:
+        return token_error(error)
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+# -- /logout ----------------------------------------------------------------------------------------------------
+
+
+@oidc_blueprint.get("/logout")
+def logout() -> ResponseReturnValue:
+    params = _last_wins(request.args)
+    state = params.get("state")
+    default_page = url_for("pages.signed_out")
+
+    def to_default(**extra: str) -> ResponseReturnValue:
+        query = {k: v for k, v in {**extra, "state": state}.items() if v}
+        return redirect(default_page + ("?" + urlencode(query) if query else ""))
+
+    sign_in = current_sign_in()
+    if sign_in is not None:
+        logout_service.sign_out_everywhere(sign_in.user_id, actor="citizen")
+    logout_service.end_browser_session()
+
+    hint = params.get("id_token_hint")
+    redirect_uri = params.get("post_logout_redirect_uri")
+    if not hint:
+        return to_default()
+    try:
+        # Reference §5.1: the hint is checked for its signature only; an expired hint is accepted.
+        claims = current_services().keyring.verify(hint, "oidc", verify_exp=False)
+    except (jwt.DecodeError, ValueError):
+        return to_default(error_code="invalid_request", error_description="invalid id_token_hint")
+    except jwt.PyJWTError:
+        return to_default(error_code="invalid_request", error_description="unable to validate id_token_hint")
+    audience = claims.get("aud")
+    client_id = audience[0] if isinstance(audience, list) and audience else audience
+    if not client_id or not claims.get("sub"):
+        return to_default()
+    client = find_client(str(client_id))
+    if client is None:
+        return to_default(error_code="unauthorized_client", error_description="client not found")
+    if not redirect_uri:
+        return to_default()
+    if redirect_uri not in client.post_logout_redirect_uris:
+        return to_default(
+            error_code="invalid_request", error_description="client registry does not contain post_logout_redirect_uri"
+        )
+    if not redirect_uri_is_safe(redirect_uri):
+        return to_default(error_code="invalid_request", error_description="invalid post logout redirect URI")
+    return redirect_to_client(redirect_uri, "query", {"state": state} if state else {})

@@ -1,0 +1,86 @@
+"""The app's services, built once per process and reached through `current_services()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from idp.auth.passwords import PasswordHasher
+from idp.extensions import db
+from idp.keys.encryption import SecretBox, load_master_key
+from idp.keys.keyring import Keyring
+from idp.oidc.client_keys import ClientKeyResolver
+from idp.oidc.grants import Grants
+from idp.store import Store, create_store
+from idp.web.sessions import StoreSessionInterface
+
+
+@dataclass
+class Services:
+    store: Store
+    secret_box: SecretBox
+    keyring: Keyring
+    grants: Grants
+    client_keys: ClientKeyResolver
+    passwords: PasswordHasher
+
+
+def init_app(app: Flask) -> None:
+    config = app.config
+    store = create_store(config["SQLALCHEMY_DATABASE_URI"], config["REDIS_URL"])
+    master_key = load_master_key(
+        config["IDP_MASTER_KEY"], config["IDP_MASTER_KEY_FILE"], create_if_missing=config["IDP_ENV"] != "production"
+    )
+    secret_box = SecretBox(master_key)
+    keyring = Keyring(lambda: db.session, secret_box)
+    app.extensions["idp"] = Services(
+        store=store,
+        secret_box=secret_box,
+        keyring=keyring,
+        grants=Grants(
+            store,
+            keyring,
+            issuer=config["IDP_ISSUER"],
+            code_ttl=config["IDP_AUTH_CODE_TTL"],
+            access_token_ttl=config["IDP_ACCESS_TOKEN_TTL"],
+            id_token_ttl=config["IDP_ID_TOKEN_TTL"],
+        ),
+        client_keys=ClientKeyResolver(timeout=config["IDP_CLIENT_JWKS_TIMEOUT"]),
+        passwords=PasswordHasher(config["IDP_ARGON2_MEMORY_KIB"], config["IDP_ARGON2_TIME_COST"]),
+    )
+    app.session_interface = StoreSessionInterface(store, config["IDP_SESSION_IDLE_TTL"])
+
+
+def outbox_delivery_round(app: Flask) -> int:
+    from idp.notify.outbox import OutboxDelivery
+    from idp.oidc.logout import BACKCHANNEL_LOGOUT, backchannel_logout_sender
+
+    with app.app_context():
+        services = current_services()
+        senders = {BACKCHANNEL_LOGOUT: backchannel_logout_sender(services.keyring, app.config["IDP_ISSUER"])}
+        try:
+            return OutboxDelivery(db.session, senders, app.config["IDP_OUTBOX_MAX_ATTEMPTS"]).deliver_due()
+        finally:
+            db.session.remove()
+
+
+def start_in_process_outbox(app: Flask) -> None:
+    """The embedded default: deliver from a thread of the web process, started with the first request."""
+    from idp.notify.outbox import InProcessWorker
+
+    worker = InProcessWorker(lambda: outbox_delivery_round(app))
+    app.extensions["outbox_worker"] = worker
+    started = False
+
+    @app.before_request
+    def start_worker() -> None:
+        nonlocal started
+        if not started:
+            started = True
+            worker.start()
+
+
+def current_services() -> Services:
+    services: Services = current_app.extensions["idp"]
+    return services

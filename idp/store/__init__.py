@@ -1,0 +1,43 @@
+"""Short-lived state with expiry: sessions, codes, replay caches, rate counters.
+
+One small interface, two backends: `SqlStore` (the embedded default, in the app's database) and `RedisStore`
+(production). Nothing outside this package knows which one is in use.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Store(Protocol):
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        """Store `value` under `key` for `ttl` seconds, replacing any previous value."""
+
+    def get(self, key: str) -> bytes | None:
+        """The value, or None when absent or expired."""
+
+    def delete(self, key: str) -> bool:
+        """Remove the key; True when it was present and unexpired."""
+
+    def add(self, key: str, value: bytes, ttl: int) -> bool:
+        """Set only if absent or expired (set-if-absent); True when this call stored it."""
+
+    def take(self, key: str) -> bytes | None:
+        """Get and delete in one atomic step: single-use values are redeemed exactly once."""
+
+    def incr(self, key: str, ttl: int) -> int:
+        """Increment a counter; a new counter starts at 1 and expires `ttl` seconds after it was created."""
+
+    def ttl(self, key: str) -> int | None:
+        """Seconds until the key expires, or None when absent."""
+
+
+def create_store(database_url: str, redis_url: str) -> Store:
+    """Redis when `REDIS_URL` is set; otherwise the SQL store beside the app's database."""
+    if redis_url:
+        from idp.store.redis import RedisStore
+
+        return RedisStore.from_url(redis_url)
+    from idp.store.sql import SqlStore, store_url_for
+
+    return SqlStore(store_url_for(database_url))

@@ -1,0 +1,82 @@
+"""What the browser session says about the citizen: who they are, when and how strongly they signed in."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from flask import current_app, session
+
+from idp.services import current_services
+from idp.web.sessions import StoreSession
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user_id: str
+    signed_in_at: float
+    auth_time: int
+    credential_level: str  # "Cl" or "Cl.Cm"
+    session_ref: str
+
+
+def signed_out_key(user_id: str) -> str:
+    return f"signed-out-at:{user_id}"
+
+
+def current_sign_in() -> SignedIn | None:
+    user_id = session.get("user_id")
+    if not user_id:
+        return None
+    signed_in_at = float(session.get("signed_in_at", 0))
+    ended = current_services().store.get(signed_out_key(user_id))
+    if ended is not None and float(ended) >= signed_in_at:
+        clear_sign_in()
+        return None
+    return SignedIn(
+        user_id=user_id,
+        signed_in_at=signed_in_at,
+        auth_time=int(session["auth_time"]),
+        credential_level=str(session["credential_level"]),
+        session_ref=str(session["session_ref"]),
+    )
+
+
+def record_sign_in(user_id: str, credential_level: str, session_ref: str | None = None) -> None:
+    """Mark the session signed in, under a new session id (no session fixation)."""
+    assert isinstance(session, StoreSession)
+    now = time.time()
+    if session.get("user_id") != user_id:
+        journey = session.get("journey_id")
+        locale = session.get("locale")
+        session.clear()
+        if journey:
+            session["journey_id"] = journey
+        if locale:
+            session["locale"] = locale
+        session["signed_in_at"] = now
+        session["session_ref"] = session_ref or _new_ref()
+    session.rotate()
+    session["user_id"] = user_id
+    session["auth_time"] = int(now)
+    session["credential_level"] = credential_level
+    session.setdefault("session_ref", _new_ref())
+    session.setdefault("signed_in_at", now)
+
+
+def clear_sign_in() -> None:
+    assert isinstance(session, StoreSession)
+    session.clear()
+    session.rotate()
+
+
+def end_every_session(user_id: str) -> None:
+    """Every session of this user signed in before now stops working at its next request."""
+    ttl = int(current_app.config["IDP_SESSION_IDLE_TTL"]) + 60
+    current_services().store.set(signed_out_key(user_id), str(time.time()).encode(), ttl)
+
+
+def _new_ref() -> str:
+    import secrets
+
+    return secrets.token_hex(16)

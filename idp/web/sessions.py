@@ -1,0 +1,82 @@
+"""Server-side browser sessions in the store.
+
+The cookie holds only a random id. It is `HttpOnly`, `SameSite=Lax`, `Secure` under HTTPS; the session
+expires after an hour idle; its id is replaced at sign-in (`rotate`) so a fixed id cannot be carried in.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from typing import Any
+
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.datastructures import CallbackDict
+
+from idp.store import Store
+
+COOKIE_NAME = "idp_session"
+_REFRESH_AFTER_SECONDS = 60
+
+
+class StoreSession(CallbackDict[str, Any], SessionMixin):
+    def __init__(self, initial: dict[str, Any] | None = None, sid: str | None = None, new: bool = False) -> None:
+        def on_update(_: Any) -> None:
+            self.modified = True
+
+        super().__init__(initial or {}, on_update)
+        self.sid = sid
+        self.new = new
+        self.modified = False
+        self.rotate_requested = False
+
+    def rotate(self) -> None:
+        """Give the session a new id at the next response; the old id stops working."""
+        self.rotate_requested = True
+        self.modified = True
+
+
+class StoreSessionInterface(SessionInterface):
+    def __init__(self, store: Store, idle_ttl: int) -> None:
+        self._store = store
+        self._idle_ttl = idle_ttl
+
+    def open_session(self, app: Flask, request: Request) -> StoreSession:
+        sid = request.cookies.get(COOKIE_NAME)
+        if sid and len(sid) <= 64:
+            raw = self._store.get(f"session:{sid}")
+            if raw is not None:
+                return StoreSession(json.loads(raw), sid=sid)
+        return StoreSession(new=True)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        assert isinstance(session, StoreSession)
+        secure = app.config["SESSION_COOKIE_SECURE"]
+        if not session:
+            if session.sid and (session.modified or session.rotate_requested):
+                self._store.delete(f"session:{session.sid}")
+                response.delete_cookie(COOKIE_NAME, httponly=True, samesite="Lax", secure=secure)
+            return
+        now = time.time()
+        stale = now - session.get("_refreshed", 0) > _REFRESH_AFTER_SECONDS
+        if not (session.modified or stale or session.sid is None):
+            return
+        if session.rotate_requested and session.sid:
+            self._store.delete(f"session:{session.sid}")
+            session.sid = None
+        if session.sid is None:
+            session.sid = secrets.token_urlsafe(32)
+        session["_refreshed"] = now
+        self._store.set(f"session:{session.sid}", json.dumps(dict(session)).encode(), self._idle_ttl)
+        response.set_cookie(
+            COOKIE_NAME,
+            session.sid,
+            max_age=self._idle_ttl,
+            httponly=True,
+            samesite="Lax",
+            secure=secure,
+            path="/",
+        )
+        response.vary.add("Cookie")
