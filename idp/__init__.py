@@ -67,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprint(app, auth_blueprint, public)
     register_blueprint(app, pages_blueprint, public)
     register_error_pages(app)
+    _serve_published_documents(app)
     if app.config["IDP_OUTBOX_IN_PROCESS"]:
         services.start_in_process_outbox(app)
 
@@ -84,6 +85,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return {"csp_nonce": getattr(g, "csp_nonce", ""), "current_locale": _select_locale()}
 
     return app
+
+
+def _serve_published_documents(app: Flask) -> None:
+    from idp.oidc.discovery import discovery_document, trustmark
+    from idp.services import current_services
+    from idp.web.documents import PublishedDocument, PublishedDocuments, within
+
+    issuer = app.config["IDP_ISSUER"]
+    documents = {
+        "/.well-known/openid-configuration": PublishedDocument(lambda: discovery_document(issuer), "max-age=86400"),
+        "/.well-known/jwks.json": PublishedDocument(
+            within(app, lambda: current_services().keyring.jwks("oidc")), f"max-age={app.config['IDP_JWKS_MAX_AGE']}"
+        ),
+        "/trustmark": PublishedDocument(lambda: trustmark(issuer), "max-age=86400"),
+    }
+    app.extensions["published_documents"] = documents
+    app.wsgi_app = PublishedDocuments(app.wsgi_app, documents)  # type: ignore[method-assign]
 
 
 def _finish_config(app: Flask) -> None:

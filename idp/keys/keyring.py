@@ -74,6 +74,7 @@ def public_jwk_for(public_key: PublicKey, kid: str, alg: str) -> dict[str, Any]:
         jwk = ECAlgorithm.to_jwk(public_key, as_dict=True)
     else:
         jwk = RSAAlgorithm.to_jwk(public_key, as_dict=True)
+    jwk.pop("key_ops", None)
     return {**jwk, "use": "sig", "kid": kid, "alg": alg}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from typing import Any
@@ -28,7 +27,6 @@ from idp.oidc.authorization_request import (
 )
 from idp.oidc.client_authentication import TokenError, authenticate_client
 from idp.oidc.client_keys import ClientKeyNotFound, ClientKeySource, ClientKeyUnavailable
-from idp.oidc.discovery import discovery_document, trustmark
 from idp.oidc.grants import Grant
 from idp.oidc.journeys import load_journey, save_journey
 from idp.oidc.subject import pairwise_subject, sector_host
@@ -37,45 +35,14 @@ from idp.web.citizen_session import SignedIn, current_sign_in
 
 oidc_blueprint = Blueprint("oidc", __name__)
 
-_JSON_CACHE: dict[str, tuple[float, bytes]] = {}
-
 
 def _last_wins(values: MultiDict[str, str]) -> dict[str, str]:
     """Reference §2: duplicate parameters are not rejected; the last value wins."""
     return {key: values.getlist(key)[-1] for key in values}
 
 
-def _cached_json(name: str, build: Any, max_age: str) -> Response:
-    now = time.monotonic()
-    cached = _JSON_CACHE.get(name)
-    if cached is None or now - cached[0] > 5:
-        cached = (now, json.dumps(build(), separators=(",", ":")).encode())
-        _JSON_CACHE[name] = cached
-    response = Response(cached[1], mimetype="application/json")
-    response.headers["Cache-Control"] = max_age
-    return response
-
-
 def find_client(client_id: str) -> Client | None:
     return db.session.get(Client, client_id)
-
-
-@oidc_blueprint.get("/.well-known/openid-configuration")
-def openid_configuration() -> ResponseReturnValue:
-    issuer = current_app.config["IDP_ISSUER"]
-    return _cached_json("discovery", lambda: discovery_document(issuer), "max-age=86400")
-
-
-@oidc_blueprint.get("/.well-known/jwks.json")
-def jwks() -> ResponseReturnValue:
-    keyring = current_services().keyring
-    return _cached_json("jwks", lambda: keyring.jwks("oidc"), f"max-age={current_app.config['IDP_JWKS_MAX_AGE']}")
-
-
-@oidc_blueprint.get("/trustmark")
-def trustmark_document() -> ResponseReturnValue:
-    issuer = current_app.config["IDP_ISSUER"]
-    return _cached_json("trustmark", lambda: trustmark(issuer), "max-age=86400")
 
 
 # -- /authorize -------------------------------------------------------------------------------------------------
