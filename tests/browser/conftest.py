@@ -112,7 +112,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         logs.append(log.open("wb"))
         processes.append(
             subprocess.Popen(
-                [python_bin / "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{provider_port}"]
+                [str(python_bin / "gunicorn"), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{provider_port}"]
                 + ["--workers", "1", "--threads", "8"],
                 cwd=ROOT,
                 env=env,
@@ -135,7 +135,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             port = service.base_url.rsplit(":", 1)[1]
             processes.append(
                 subprocess.Popen(
-                    [python_bin / "flask", "--app", "relying_party_examples.sample_service", "run"]
+                    [str(python_bin / "flask"), "--app", "relying_party_examples.sample_service", "run"]
                     + ["--host", "127.0.0.1", "--port", port, "--no-reload"],
                     cwd=ROOT,
                     env=rp_env,
