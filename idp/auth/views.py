@@ -8,7 +8,7 @@ import time
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -21,11 +21,20 @@ from idp.models import User
 from idp.oidc.journeys import load_journey
 from idp.services import current_services
 from idp.web.citizen_session import current_sign_in, record_sign_in
+from idp.web.security_headers import origin_of
 
 auth_blueprint = Blueprint("auth", __name__)
 
 
 # -- journey state held in the session between steps -------------------------------------------------------------
+
+
+@auth_blueprint.before_request
+def allow_forms_to_lead_back_to_the_service() -> None:
+    journey_id = session.get("journey_id")
+    journey = load_journey(journey_id) if journey_id else None
+    if journey is not None:
+        g.form_action_origins = [origin_of(journey.request.redirect_uri)]
 
 
 def _journey_needs_second_factor() -> bool:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from urllib.parse import urlsplit
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-    "connect-src 'self'; form-action 'self' {form_targets}; frame-ancestors 'none'; base-uri 'self'; "
-    "object-src 'none'"
-)
+from flask import Flask, Response, g, request
+
+
+def origin_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def content_security_policy(nonce: str, form_targets: list[str]) -> str:
+    # CSP3 form-action also governs the redirects that follow a form post, so the service the citizen is
+    # signing in to must be allowed as well: its redirect URI is where the last form of a journey leads.
+    form_action = " ".join(["'self'", *form_targets])
+    return (
+        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
+        f"font-src 'self'; connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; "
+        "base-uri 'none'; object-src 'none'"
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -16,8 +28,9 @@ def init_app(app: Flask) -> None:
     def set_security_headers(response: Response) -> Response:
         headers = response.headers
         if response.mimetype == "text/html":
-            # Forms post to this origin only; redirects to RPs are 302s, which form-action also governs.
-            headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY.format(form_targets="http: https:"))
+            targets = [origin for origin in g.get("form_action_origins", []) if origin]
+            headers.setdefault("Content-Security-Policy", content_security_policy(g.get("csp_nonce", ""), targets))
+            headers.setdefault("Cache-Control", "no-store")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "no-referrer")
