@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import click
@@ -34,6 +35,20 @@ def import_registration(path: Path, actor: str) -> tuple[Client, bool]:
 
 
 def register_commands(app: Flask) -> None:
+    @app.cli.command("worker")
+    @click.option("--interval", default=1.0, show_default=True, help="Seconds between delivery rounds.")
+    @click.option("--once", is_flag=True, help="Deliver what is due, then stop.")
+    def worker(interval: float, once: bool) -> None:
+        """Deliver the outbox (back-channel logouts, email, text messages): the production worker."""
+        from idp.services import outbox_delivery_round
+
+        while True:
+            delivered = outbox_delivery_round(app)
+            if once:
+                click.echo(f"delivered {delivered}")
+                return
+            time.sleep(interval)
+
     @app.cli.command("setup")
     @click.option("--registrations", type=click.Path(path_type=Path), multiple=True, help="Client registration files.")
     def setup(registrations: tuple[Path, ...]) -> None:

@@ -32,6 +32,7 @@ from idp.keys.rotation import (
     check_purpose,
     check_retirement,
     kid_for,
+    purgeable,
 )
 from idp.models._types import new_id, utcnow
 from idp.models.keys import SigningKey
@@ -263,6 +264,22 @@ class Keyring:
         session.flush()
         self.forget_cache()
         return row
+
+    def purge(self, longest_token_lifetime: timedelta) -> list[SigningKey]:
+        """Remove retired keys once every token they signed has expired."""
+        session = self._session_factory()
+        now = utcnow()
+        removed = [
+            row
+            for row in session.scalars(select(SigningKey).where(SigningKey.state == KeyState.RETIRED.value))
+            if purgeable(_facts(row), now, longest_token_lifetime)
+        ]
+        for row in removed:
+            session.delete(row)
+            self._private_by_id.pop(row.id, None)
+        session.flush()
+        self.forget_cache()
+        return removed
 
     def ensure_active(self, purposes: Iterable[tuple[str, str]]) -> list[SigningKey]:
         """First run: give each (purpose, alg) without a signing key an active one."""

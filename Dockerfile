@@ -1,0 +1,17 @@
+FROM node:20-bookworm-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY requirements.lock ./
+RUN pip install --no-cache-dir -r requirements.lock
+COPY . .
+COPY --from=assets /build/node_modules/govuk-frontend/dist/govuk/assets/ idp/static/govuk/
+COPY --from=assets /build/node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css /build/node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js idp/static/govuk/
+RUN cp idp/static_src/init.js idp/static/govuk/ && pip install --no-cache-dir --no-deps -e . && useradd --system idp
+USER idp
+EXPOSE 8080
+CMD ["gunicorn", "--config", "gunicorn.conf.py"]
