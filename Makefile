@@ -59,7 +59,7 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 typecheck: venv ## mypy
-	$(BIN)/mypy idp relying_party_examples tests bench
+	$(BIN)/mypy idp relying_party_examples tests $(wildcard bench)
 
 test: setup lint typecheck ## lint, types and every test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
