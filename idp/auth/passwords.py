@@ -20,7 +20,7 @@ class PasswordHasher:
     def verify(self, encoded: str | None, password: str) -> bool:
         """Constant-time by construction; False for a wrong password, a missing or a malformed hash."""
         try:
-            return self._hasher.verify(encoded or self._decoy, password) and encoded is not None
+            return self._hasher.verify(encoded or self._decoy, password) and bool(encoded)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 

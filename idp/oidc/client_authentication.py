@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from idp.oidc.client_keys import ClientKeyNotFound, ClientKeySource, ClientKeyUnavailable, PublicKey
 
@@ -100,24 +101,28 @@ def _private_key_jwt(
     except ClientKeyNotFound as exc:
         raise TokenError("invalid_client", "Invalid signature in private_key_jwt") from exc
 
-    current = now()
+    expected_key_type = ec.EllipticCurvePublicKey if alg.startswith("ES") else rsa.RSAPublicKey
+    if not isinstance(public_key, expected_key_type):
+        raise TokenError("invalid_client", "Invalid signature in private_key_jwt")
+    if "nbf" in claims and not isinstance(claims["nbf"], int | float):
+        raise invalid
     try:
         verified = jwt.decode(
             assertion,
             public_key,
             algorithms=[alg],
             audience=list(audiences),
-            leeway=CLOCK_SKEW,
-            options={"require": ["exp"], "verify_iat": False},
+            options={"require": ["exp"], "verify_iat": False, "verify_exp": False, "verify_nbf": False},
         )
-    except jwt.ExpiredSignatureError as exc:
-        raise TokenError("invalid_grant", "private_key_jwt has expired") from exc
-    except jwt.ImmatureSignatureError as exc:
-        raise TokenError("invalid_client", "private_key_jwt is not yet valid") from exc
     except (jwt.InvalidAudienceError, jwt.InvalidSignatureError, jwt.InvalidAlgorithmError) as exc:
         raise TokenError("invalid_client", "Invalid signature in private_key_jwt") from exc
     except jwt.PyJWTError as exc:
         raise invalid from exc
+    current = now()
+    if verified["exp"] + CLOCK_SKEW < current:
+        raise TokenError("invalid_grant", "private_key_jwt has expired")
+    if "nbf" in verified and verified["nbf"] - CLOCK_SKEW > current:
+        raise TokenError("invalid_client", "private_key_jwt is not yet valid")
 
     # RFC 7523 §3: "The authorization server MAY ensure that JWTs are not replayed by maintaining the set of used
     # jti values for the length of time for which the JWT would be considered valid". We do.

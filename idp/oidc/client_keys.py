@@ -116,6 +116,9 @@ class ClientKeyResolver:
         except (requests.RequestException, ValueError, jwt.PyJWTError) as exc:
             raise ClientKeyUnavailable("the client's JWKS could not be fetched or parsed") from exc
         with self._lock:
+            # The fetched set replaces what was cached: a key the client has withdrawn is no longer trusted.
+            for cached_client, cached_kid in [k for k in self._keys if k[0] == source.client_id]:
+                del self._keys[(cached_client, cached_kid)]
             for jwk in parsed.keys:
                 if jwk.key_id and jwk.public_key_use in (None, "sig"):
                     key = jwk.key

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
@@ -50,7 +51,10 @@ def find_client(client_id: str) -> Client | None:
 
 def _verify_request_object(client: ClientRegistration, token: str) -> dict[str, Any]:
     assert isinstance(client, Client)
-    header = jwt.get_unverified_header(token)
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise RequestObjectSignatureError(str(exc)) from exc
     source = ClientKeySource(client.client_id, client.public_key_source, client.public_key, client.jwks_uri)
     try:
         key = current_services().client_keys.key_for(source, header.get("kid"))
@@ -60,11 +64,15 @@ def _verify_request_object(client: ClientRegistration, token: str) -> dict[str, 
         return jwt.decode(
             token,
             key,
-            algorithms=["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256"],
+            # Only the algorithms of the registered key's type: a mismatched `alg` is a failed signature.
+            algorithms=["ES256"] if isinstance(key, ec.EllipticCurvePublicKey) else list(_RSA_ALGORITHMS),
             options={"verify_aud": False, "verify_exp": False, "verify_nbf": False, "verify_iat": False},
         )
     except jwt.PyJWTError as exc:
         raise RequestObjectSignatureError(str(exc)) from exc
+
+
+_RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
 
 
 def redirect_to_client(redirect_uri: str, response_mode: str, params: dict[str, str | None]) -> ResponseReturnValue:

@@ -80,7 +80,8 @@ class SqlStore:
             where=(store_entries.c.expires_at <= now) if only_if_expired else None,
         )
         with self._engine.begin() as conn:
-            stored = conn.execute(stmt).rowcount == 1
+            # psycopg reports no row count for INSERT … ON CONFLICT unless SQLAlchemy is asked to keep it.
+            stored = conn.execute(stmt.execution_options(preserve_rowcount=True)).rowcount == 1
             if random.random() < _SWEEP_PROBABILITY:
                 conn.execute(delete(store_entries).where(store_entries.c.expires_at <= now))
         return stored
