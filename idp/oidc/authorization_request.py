@@ -204,8 +204,7 @@ def validate_authorization_request(
             raise ctx.fail("invalid_request", "Request must not contain both request and request_uri")
         raise ctx.fail("request_uri_not_supported", "Request URI parameter not supported")
 
-    _check_response_type(ctx, values.get("response_type"))
-    scopes = _check_scope(ctx, values.get("scope"))
+    scopes = _check_response_type_and_scope(ctx, params, values, bool(request_object))
     claims = _check_claims(ctx, values.get("claims"))
     prompt = _check_prompt(ctx, values.get("prompt"))
 
@@ -221,7 +220,7 @@ def validate_authorization_request(
     except VtrError as exc:
         raise ctx.fail("invalid_request", exc.description) from exc
 
-    max_age = _check_max_age(ctx, values.get("max_age"))
+    max_age = _check_max_age(ctx, values.get("max_age"), "request object" if request_object else "query params")
 
     channel = values.get("channel") or "web"
     if channel not in CHANNELS:
@@ -311,8 +310,6 @@ def _merge_request_object(
         object_error = ("access_denied", "Invalid audience in request object")
     elif "request" in claims or "request_uri" in claims:
         object_error = ("invalid_request", "Request object must not contain request or request_uri")
-    elif params.get("response_type") != claims.get("response_type") or params.get("scope") != claims.get("scope"):
-        object_error = ("invalid_request", "Parameters must match those in the request object")
     if object_error:
         values["__object_error__"] = object_error
     return values
@@ -329,6 +326,22 @@ def _unverified_header(token: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return header if isinstance(header, dict) else None
+
+
+def _check_response_type_and_scope(
+    ctx: _Context, params: Mapping[str, str], values: dict[str, Any], with_request_object: bool
+) -> tuple[str, ...]:
+    if with_request_object:
+        _check_response_type(ctx, params.get("response_type"))
+        _check_scope(ctx, params.get("scope"))
+    _check_response_type(ctx, values.get("response_type"))
+    scopes = _check_scope(ctx, values.get("scope"))
+    # Reference §2.2: the top-level response_type and scope must equal the values in the object.
+    if with_request_object and (
+        params.get("response_type") != values.get("response_type") or params.get("scope") != values.get("scope")
+    ):
+        raise ctx.fail("invalid_request", "Parameters must match those in the request object")
+    return scopes
 
 
 def _check_response_type(ctx: _Context, response_type: Any) -> None:
@@ -397,7 +410,7 @@ def _check_pkce(ctx: _Context, challenge: Any, method: Any) -> str | None:
     return challenge
 
 
-def _check_max_age(ctx: _Context, raw: Any) -> int | None:
+def _check_max_age(ctx: _Context, raw: Any, source: str) -> int | None:
     if raw is None or raw == "":
         return None
     try:
@@ -405,7 +418,7 @@ def _check_max_age(ctx: _Context, raw: Any) -> int | None:
     except ValueError as exc:
         raise ctx.fail("invalid_request", "Max age could not be parsed to an integer") from exc
     if max_age < 0:
-        raise ctx.fail("invalid_request", "Max age is negative in query params")
+        raise ctx.fail("invalid_request", f"Max age is negative in {source}")
     return max_age
 
 

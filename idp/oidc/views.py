@@ -266,6 +266,8 @@ def logout() -> ResponseReturnValue:
     try:
         # Reference §5.1: the hint is checked for its signature only; an expired hint is accepted.
         claims = current_services().keyring.verify(hint, "oidc", verify_exp=False)
+    except jwt.InvalidSignatureError:
+        return to_default(error_code="invalid_request", error_description="unable to validate id_token_hint")
     except (jwt.DecodeError, ValueError):
         return to_default(error_code="invalid_request", error_description="invalid id_token_hint")
     except jwt.PyJWTError:

@@ -28,7 +28,7 @@ def box() -> SecretBox:
 def test_seal_and_open_round_trip(box: SecretBox, plaintext: bytes) -> None:
     sealed = box.seal(plaintext, context="key-1")
     assert box.open(sealed, context="key-1") == plaintext
-    if plaintext:
+    if len(plaintext) >= 8:  # a byte or two can turn up in random ciphertext by chance
         assert plaintext not in sealed
 
 
