@@ -100,6 +100,8 @@ def _serve_published_documents(app: Flask) -> None:
         ),
         "/trustmark": PublishedDocument(lambda: trustmark(issuer), "max-age=86400"),
     }
+    current_keyring = app.extensions["idp"].keyring
+    current_keyring.on_change(documents["/.well-known/jwks.json"].invalidate)
     app.extensions["published_documents"] = documents
     app.wsgi_app = PublishedDocuments(app.wsgi_app, documents)  # type: ignore[method-assign]
 

@@ -87,6 +87,11 @@ class Keyring:
         self._published: tuple[float, list[PublishedKey]] = (0.0, [])
         self._active: dict[tuple[str, str], tuple[float, str, PrivateKey]] = {}
         self._private_by_id: dict[str, PrivateKey] = {}
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever this process learns that the published keys changed."""
+        self._listeners.append(listener)
 
     # -- reading ----------------------------------------------------------------------------------------------
 
@@ -128,6 +133,8 @@ class Keyring:
         with self._lock:
             self._published = (0.0, [])
             self._active.clear()
+        for listener in self._listeners:
+            listener()
 
     def _active_key(self, purpose: str, alg: str) -> tuple[str, PrivateKey]:
         cached = self._active.get((purpose, alg))
@@ -150,6 +157,12 @@ class Keyring:
             self._private_by_id[row.id] = private_key
         with self._lock:
             self._active[(purpose, alg)] = (time.monotonic(), row.kid, private_key)
+        if cached is None or cached[1] != row.kid:
+            # Another process activated this key: publish what this process serves before signing with it.
+            if all(key.kid != row.kid for key in self.published()):
+                self._load_published()
+                for listener in self._listeners:
+                    listener()
         return row.kid, private_key
 
     # -- signing and verifying --------------------------------------------------------------------------------

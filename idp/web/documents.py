@@ -30,6 +30,10 @@ class PublishedDocument:
         self._headers: list[tuple[str, str]] = []
         self._body = b""
 
+    def invalidate(self) -> None:
+        with self._lock:
+            self._built_at = float("-inf")
+
     def response(self) -> tuple[list[tuple[str, str]], bytes]:
         if time.monotonic() - self._built_at > _REBUILD_SECONDS:
             with self._lock:
