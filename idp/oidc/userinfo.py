@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from idp.extensions import csrf, db
-from idp.models import User
+from idp.extensions import csrf
+from idp.lookups import find_user_profile
 from idp.oidc.grants import AccessTokenRecord
 from idp.services import current_services
 
@@ -48,7 +48,7 @@ def bearer_token_required() -> Response | None:
 @csrf.exempt
 def userinfo() -> Response:
     record: AccessTokenRecord = g.access_token
-    user = db.session.get(User, record.user_id)
+    user = find_user_profile(record.user_id)
     if user is None or user.suspended:
         return _unauthorized(INVALID_TOKEN)
     claims: dict[str, Any] = {"sub": record.subject}

@@ -14,8 +14,8 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from idp.auth.passwords import verify_argon2_secret
-from idp.extensions import csrf, db
-from idp.models import Client, User
+from idp.extensions import csrf
+from idp.lookups import ClientRecord, find_client, find_user_profile
 from idp.oidc import logout as logout_service
 from idp.oidc.authorization_request import (
     AuthorizationRequest,
@@ -42,15 +42,11 @@ def _last_wins(values: MultiDict[str, str]) -> dict[str, str]:
     return {key: values.getlist(key)[-1] for key in values}
 
 
-def find_client(client_id: str) -> Client | None:
-    return db.session.get(Client, client_id)
-
-
 # -- /authorize -------------------------------------------------------------------------------------------------
 
 
 def _verify_request_object(client: ClientRegistration, token: str) -> dict[str, Any]:
-    assert isinstance(client, Client)
+    assert isinstance(client, ClientRecord)
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -160,7 +156,7 @@ def continue_journey() -> ResponseReturnValue:
 
 def issue_code(auth_request: AuthorizationRequest, sign_in: SignedIn, journey_id: str) -> ResponseReturnValue:
     client = find_client(auth_request.client_id)
-    user = db.session.get(User, sign_in.user_id)
+    user = find_user_profile(sign_in.user_id)
     if client is None or user is None or user.suspended:
         return redirect_to_client(
             auth_request.redirect_uri,
@@ -231,7 +227,7 @@ def token() -> ResponseReturnValue:
             check_secret=verify_argon2_secret,
             audiences=(issuer + "token", issuer),
         )
-        assert isinstance(client, Client)
+        assert isinstance(client, ClientRecord)
         body = services.grants.exchange_code(form, client.client_id, client.id_token_signing_alg)
     except TokenError as error:
         return token_error(error)

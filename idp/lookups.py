@@ -1,0 +1,124 @@
+"""Client registrations and user profiles as the hot paths read them: from the store, backed by the database.
+
+Every /authorize, /token and /userinfo needs the client's registration or the user's profile. Reading them
+from the shared store instead of the database keeps those paths off SQL. The cache is shared by every process
+(it is the store), and a committed change to a `Client` or `User` removes its entry, so no process serves a
+registration or profile that the database no longer holds, beyond the `_TTL` that bounds a race between a
+reader and a writer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from idp.extensions import db
+from idp.models import Client, User
+from idp.services import current_services
+
+_TTL = 300
+
+
+@dataclass
+class ClientRecord:
+    client_id: str
+    name: str
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    backchannel_logout_uri: str | None
+    scopes: list[str]
+    claims: list[str]
+    client_locs: list[str]
+    identity_verification_supported: bool
+    id_token_signing_alg: str
+    token_auth_method: str
+    public_key_source: str
+    public_key: str | None
+    jwks_uri: str | None
+    client_secret_hash: str | None
+    sector_identifier_uri: str | None
+    pkce_enforced: bool
+    jar_required: bool
+    max_age_enabled: bool
+    permit_missing_nonce: bool
+    return_codes_enabled: bool
+    is_active: bool
+
+
+@dataclass
+class UserProfile:
+    id: str
+    email: str
+    email_verified: bool
+    subject_salt: str
+    mfa_method: str | None
+    phone_number: str | None
+    phone_number_verified: bool
+    suspended: bool
+
+
+_CLIENT_FIELDS = [f.name for f in fields(ClientRecord)]
+_USER_FIELDS = [f.name for f in fields(UserProfile)]
+
+
+def find_client(client_id: str) -> ClientRecord | None:
+    store = current_services().store
+    cached = store.get(f"client:{client_id}")
+    if cached is not None:
+        return ClientRecord(**json.loads(cached))
+    row = db.session.get(Client, client_id)
+    if row is None:
+        return None
+    record = ClientRecord(**{name: getattr(row, name) for name in _CLIENT_FIELDS})
+    store.set(f"client:{client_id}", json.dumps(asdict(record)).encode(), _TTL)
+    return record
+
+
+def find_user_profile(user_id: str) -> UserProfile | None:
+    store = current_services().store
+    cached = store.get(f"user:{user_id}")
+    if cached is not None:
+        return UserProfile(**json.loads(cached))
+    row = db.session.get(User, user_id)
+    if row is None:
+        return None
+    profile = UserProfile(**{name: getattr(row, name) for name in _USER_FIELDS})
+    store.set(f"user:{user_id}", json.dumps(asdict(profile)).encode(), _TTL)
+    return profile
+
+
+def _cache_keys(instances: Any) -> set[str]:
+    keys = set()
+    for instance in instances:
+        if isinstance(instance, Client):
+            keys.add(f"client:{instance.client_id}")
+        elif isinstance(instance, User):
+            keys.add(f"user:{instance.id}")
+    return keys
+
+
+@event.listens_for(Session, "after_flush")
+def _collect_changed(session: Session, _context: Any) -> None:
+    changed = _cache_keys([*session.new, *session.dirty, *session.deleted])
+    if changed:
+        session.info.setdefault("stale_cache_keys", set()).update(changed)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_changed(session: Session) -> None:
+    """Forget a cached client or user once a change to it is committed (always inside an app context)."""
+    stale = session.info.pop("stale_cache_keys", None)
+    if stale and has_app_context() and "idp" in current_app.extensions:
+        store = current_app.extensions["idp"].store
+        for key in stale:
+            store.delete(key)
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard_changed(session: Session) -> None:
+    session.info.pop("stale_cache_keys", None)
