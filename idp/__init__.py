@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from idp import services
     from idp.web import security_headers
+    from idp.web.security_headers import csp_nonce
 
     services.init_app(app)
     security_headers.init_app(app)
@@ -77,12 +79,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def assign_request_context() -> None:
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
-        g.csp_nonce = secrets.token_urlsafe(16)
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or os.urandom(8).hex()
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:
-        return {"csp_nonce": getattr(g, "csp_nonce", ""), "current_locale": _select_locale()}
+        return {"csp_nonce": csp_nonce(), "current_locale": _select_locale()}
 
     return app
 

@@ -22,6 +22,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from sqlalchemy import select
 from sqlalchemy.orm import Session, scoped_session
 
+from idp.keys import jws
 from idp.keys.encryption import SecretBox
 from idp.keys.rotation import (
     PUBLISHED_STATES,
@@ -176,8 +177,8 @@ class Keyring:
         kid_prefix: str = "",
     ) -> str:
         kid, private_key = self._active_key(purpose, alg)
-        header: dict[str, Any] = {"typ": None, **(headers or {}), "kid": kid_prefix + kid}
-        return jwt.encode(claims, private_key, algorithm=alg, headers=header)
+        header = {**(headers or {}), "kid": kid_prefix + kid}
+        return jws.sign(claims, private_key, alg, header)
 
     def active_kid(self, purpose: str, alg: str = "ES256") -> str:
         return self._active_key(purpose, alg)[0]

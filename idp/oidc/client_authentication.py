@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from idp.keys import jws
 from idp.oidc.client_keys import ClientKeyNotFound, ClientKeySource, ClientKeyUnavailable, PublicKey
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -69,10 +69,10 @@ def _private_key_jwt(
         raise invalid
     assertion = form["client_assertion"]
     try:
-        header = jwt.get_unverified_header(assertion)
-        claims: dict[str, Any] = jwt.decode(assertion, options={"verify_signature": False})
-    except jwt.PyJWTError as exc:
+        parsed = jws.parse(assertion)
+    except jws.MalformedJWS as exc:
         raise invalid from exc
+    header, claims = parsed.header, parsed.claims
     alg = header.get("alg")
     issuer, subject = claims.get("iss"), claims.get("sub")
     if alg not in ASSERTION_ALGORITHMS or not isinstance(issuer, str) or not isinstance(subject, str):
@@ -101,23 +101,8 @@ def _private_key_jwt(
     except ClientKeyNotFound as exc:
         raise TokenError("invalid_client", "Invalid signature in private_key_jwt") from exc
 
-    expected_key_type = ec.EllipticCurvePublicKey if alg.startswith("ES") else rsa.RSAPublicKey
-    if not isinstance(public_key, expected_key_type):
-        raise TokenError("invalid_client", "Invalid signature in private_key_jwt")
-    if "nbf" in claims and not isinstance(claims["nbf"], int | float):
-        raise invalid
-    try:
-        verified = jwt.decode(
-            assertion,
-            public_key,
-            algorithms=[alg],
-            audience=list(audiences),
-            options={"require": ["exp"], "verify_iat": False, "verify_exp": False, "verify_nbf": False},
-        )
-    except (jwt.InvalidAudienceError, jwt.InvalidSignatureError, jwt.InvalidAlgorithmError) as exc:
-        raise TokenError("invalid_client", "Invalid signature in private_key_jwt") from exc
-    except jwt.PyJWTError as exc:
-        raise invalid from exc
+    _verify_signature_and_audience(parsed, public_key, alg, audiences)
+    verified = claims
     current = now()
     if verified["exp"] + CLOCK_SKEW < current:
         raise TokenError("invalid_grant", "private_key_jwt has expired")
@@ -133,6 +118,32 @@ def _private_key_jwt(
     if not remember_jti(client.client_id, jti, max(lifetime, 1)):
         raise TokenError("invalid_client", "private_key_jwt has already been used")
     return client
+
+
+def _verify_signature_and_audience(
+    parsed: jws.ParsedJWS, public_key: PublicKey, alg: str, audiences: tuple[str, ...]
+) -> None:
+    invalid = TokenError("invalid_request", "Invalid private_key_jwt")
+    claims = parsed.claims
+    expected_key_type = ec.EllipticCurvePublicKey if alg.startswith("ES") else rsa.RSAPublicKey
+    if not isinstance(public_key, expected_key_type):
+        raise TokenError("invalid_client", "Invalid signature in private_key_jwt")
+    if "nbf" in claims and not isinstance(claims["nbf"], int | float):
+        raise invalid
+    audience = claims.get("aud")
+    audiences_claimed = [audience] if isinstance(audience, str) else audience
+    if not isinstance(audiences_claimed, list) or not audiences_claimed:
+        raise invalid
+    if not all(isinstance(value, str) for value in audiences_claimed):
+        raise invalid
+    try:
+        jws.verify(parsed, public_key, (alg,))
+    except jws.BadSignature as exc:
+        raise TokenError("invalid_client", "Invalid signature in private_key_jwt") from exc
+    # RFC 7523 §3: "The JWT MUST contain an aud (audience) claim containing a value that identifies the
+    # authorization server as an intended audience." One Login accepts the token endpoint or the issuer.
+    if not set(audiences_claimed) & set(audiences):
+        raise TokenError("invalid_client", "Invalid signature in private_key_jwt")
 
 
 def _client_secret_post(

@@ -122,8 +122,12 @@ class Grants:
             identity_level=grant.identity_level,
         )
         token_key = _digest(access_token)
-        self._store.set(f"at:{token_key}", json.dumps(asdict(record)).encode(), self._access_token_ttl)
-        self._store.set(f"code-redeemed:{code_key}", token_key.encode(), self._access_token_ttl + self._code_ttl)
+        self._store.set_many(
+            [
+                (f"at:{token_key}", json.dumps(asdict(record)).encode(), self._access_token_ttl),
+                (f"code-redeemed:{code_key}", token_key.encode(), self._access_token_ttl + self._code_ttl),
+            ]
+        )
 
         id_token = self._keyring.sign(
             id_token_claims(

@@ -13,6 +13,9 @@ class Store(Protocol):
     def set(self, key: str, value: bytes, ttl: int) -> None:
         """Store `value` under `key` for `ttl` seconds, replacing any previous value."""
 
+    def set_many(self, items: list[tuple[str, bytes, int]]) -> None:
+        """Several `set`s in one round trip: (key, value, ttl) each."""
+
     def get(self, key: str) -> bytes | None:
         """The value, or None when absent or expired."""
 

@@ -1,55 +1,103 @@
-"""The production store: Redis, where expiry is native."""
+"""The production store: Redis, where expiry is native.
+
+Commands go straight to a redis-py `Connection` kept per thread, not through `redis.Redis`: the client's retry,
+observability and pool layers cost about 35 µs of CPU per command, several times the command itself, and /token
+makes five. redis-py still does the protocol, the parsing (hiredis when installed), authentication and TLS.
+A command whose connection fails is retried once on a new connection only when repeating it is harmless.
+"""
 
 from __future__ import annotations
 
-import redis
+import threading
+from typing import Any
 
-# GETDEL needs Redis 6.2; INCR and EXPIRE NX in one round trip keep a counter's window from sliding.
-_INCR_WITH_WINDOW = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return n
-"""
+import redis
+from redis.connection import ConnectionPool
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+_NETWORK_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 class RedisStore:
-    def __init__(self, client: redis.Redis, prefix: str = "idp:") -> None:
-        self._redis = client
+    def __init__(self, pool: ConnectionPool, prefix: str = "idp:") -> None:
+        self._pool = pool
         self._prefix = prefix
-        self._incr = client.register_script(_INCR_WITH_WINDOW)
+        self._local = threading.local()
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "idp:") -> RedisStore:
-        return cls(redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2), prefix)
+        # A connection idle for 10 s is PINGed (and replaced if dead) before its next command, so a Redis restart
+        # does not fail the first non-repeatable command on each thread's old connection.
+        pool = ConnectionPool.from_url(url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=10)
+        return cls(pool, prefix)
 
     def _k(self, key: str) -> str:
         return self._prefix + key
 
+    def _connection(self) -> Any:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._pool.make_connection()
+            self._local.connection = connection
+        return connection
+
+    def _call(self, *args: Any, idempotent: bool = True) -> Any:
+        return self._pipeline([args], idempotent)[0]
+
+    def _pipeline(self, commands: list[tuple[Any, ...]], idempotent: bool = True) -> list[Any]:
+        for attempt in (1, 2):
+            connection = self._connection()
+            try:
+                connection.send_packed_command(connection.pack_commands(commands))
+                replies = [connection.read_response() for _ in commands]
+            except _NETWORK_ERRORS:
+                connection.disconnect()
+                if attempt == 2 or not idempotent:
+                    raise
+                continue
+            for reply in replies:
+                if isinstance(reply, redis.exceptions.ResponseError):
+                    raise reply
+            return replies
+        raise AssertionError("unreachable")
+
     def set(self, key: str, value: bytes, ttl: int) -> None:
-        self._redis.set(self._k(key), value, ex=max(ttl, 1))
+        self._call("SET", self._k(key), value, "EX", max(ttl, 1))
+
+    def set_many(self, items: list[tuple[str, bytes, int]]) -> None:
+        self._pipeline([("SET", self._k(key), value, "EX", max(ttl, 1)) for key, value, ttl in items])
 
     def get(self, key: str) -> bytes | None:
-        value = self._redis.get(self._k(key))
+        value = self._call("GET", self._k(key))
         return value.encode() if isinstance(value, str) else value
 
     def delete(self, key: str) -> bool:
-        return bool(self._redis.delete(self._k(key)))
+        return bool(self._call("DEL", self._k(key)))
 
     def add(self, key: str, value: bytes, ttl: int) -> bool:
-        return bool(self._redis.set(self._k(key), value, ex=max(ttl, 1), nx=True))
+        return self._call("SET", self._k(key), value, "EX", max(ttl, 1), "NX", idempotent=False) is not None
 
     def take(self, key: str) -> bytes | None:
-        value = self._redis.getdel(self._k(key))
+        value = self._call("GETDEL", self._k(key), idempotent=False)
         return value.encode() if isinstance(value, str) else value
 
     def incr(self, key: str, ttl: int) -> int:
-        return int(self._incr(keys=[self._k(key)], args=[max(ttl, 1)]))
+        # EXPIRE … NX sets the window only when the counter is new, so it does not slide with each increment.
+        count, _ = self._pipeline(
+            [("INCR", self._k(key)), ("EXPIRE", self._k(key), max(ttl, 1), "NX")], idempotent=False
+        )
+        return int(count)
 
     def ttl(self, key: str) -> int | None:
-        remaining = int(self._redis.ttl(self._k(key)))
+        remaining = int(self._call("TTL", self._k(key)))
         return remaining if remaining >= 0 else None
+
+    def close(self) -> None:
+        self._pool.disconnect()
 
     def flush_prefix(self) -> None:
         """For tests: remove every key under this store's prefix."""
-        for key in self._redis.scan_iter(match=self._prefix + "*", count=1000):
-            self._redis.delete(key)
+        client = redis.Redis(connection_pool=self._pool)
+        for key in client.scan_iter(match=self._prefix + "*", count=1000):
+            client.delete(key)

@@ -89,6 +89,10 @@ class SqlStore:
     def set(self, key: str, value: bytes, ttl: int) -> None:
         self._upsert(key, value, ttl, only_if_expired=False)
 
+    def set_many(self, items: list[tuple[str, bytes, int]]) -> None:
+        for key, value, ttl in items:
+            self._upsert(key, value, ttl, only_if_expired=False)
+
     def add(self, key: str, value: bytes, ttl: int) -> bool:
         return self._upsert(key, value, ttl, only_if_expired=True)
 

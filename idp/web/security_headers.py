@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request
@@ -23,19 +24,37 @@ def content_security_policy(nonce: str, form_targets: list[str]) -> str:
     )
 
 
+EVERY_RESPONSE = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
+def csp_nonce() -> str:
+    """The nonce of this response's inline scripts, made when a page first needs one."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return str(g.csp_nonce)
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def set_security_headers(response: Response) -> Response:
         headers = response.headers
+        # One pass over the headers already set: werkzeug's setdefault looks each name up by raising KeyError.
+        present = {name.lower() for name in headers.keys()}
+        additions = [header for header in EVERY_RESPONSE if header[0].lower() not in present]
         if response.mimetype == "text/html":
             targets = [origin for origin in g.get("form_action_origins", []) if origin]
-            headers.setdefault("Content-Security-Policy", content_security_policy(g.get("csp_nonce", ""), targets))
-            headers.setdefault("Cache-Control", "no-store")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-        if request.is_secure:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            if "content-security-policy" not in present:
+                additions.append(("Content-Security-Policy", content_security_policy(csp_nonce(), targets)))
+            if "cache-control" not in present:
+                additions.append(("Cache-Control", "no-store"))
+        if request.is_secure and "strict-transport-security" not in present:
+            additions.append(HSTS)
+        headers.extend(additions)
         return response

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from idp.store import Store, create_store
 from idp.store.redis import RedisStore
@@ -52,12 +51,11 @@ def _postgres(tmp_path: Path) -> tuple[Store, Callable[[], None]]:
 
 
 def _redis(tmp_path: Path) -> tuple[Store, Callable[[], None]]:
-    client = redis.Redis.from_url(require_redis())
-    store = RedisStore(client, prefix=f"idp-test-{uuid.uuid4().hex}:")
+    store = RedisStore.from_url(require_redis(), prefix=f"idp-test-{uuid.uuid4().hex}:")
 
     def close() -> None:
         store.flush_prefix()
-        client.close()
+        store.close()
 
     return store, close
 
@@ -86,6 +84,16 @@ def test_set_and_get(backend: StoreUnderTest) -> None:
     store, key = backend.store, backend.key("a")
     store.set(key, b"value", 60)
     assert store.get(key) == b"value"
+
+
+def test_set_many_sets_each_with_its_own_expiry(backend: StoreUnderTest) -> None:
+    store, first, second = backend.store, backend.key("m1"), backend.key("m2")
+    store.set_many([(first, b"one", 60), (second, b"two", 600)])
+    assert store.get(first) == b"one"
+    assert store.get(second) == b"two"
+    first_ttl, second_ttl = store.ttl(first), store.ttl(second)
+    assert first_ttl is not None and 0 < first_ttl <= 60
+    assert second_ttl is not None and 60 < second_ttl <= 600
 
 
 def test_overwrite_replaces_value_and_expiry(backend: StoreUnderTest) -> None:
@@ -294,3 +302,20 @@ def test_create_store_without_redis_is_sql(tmp_path: Path) -> None:
 def test_create_store_with_redis_url() -> None:
     store = create_store("sqlite:///unused.sqlite3", "redis://127.0.0.1:1/0")
     assert isinstance(store, RedisStore)
+
+
+def test_redis_store_recovers_when_its_connection_is_killed() -> None:
+    import redis
+
+    url = require_redis()
+    store = RedisStore.from_url(url, prefix=f"idp-test-{uuid.uuid4().hex}:")
+    try:
+        store.set("k", b"v", 60)
+        admin = redis.Redis.from_url(url)
+        killed = admin.client_kill_filter(_type="normal", skipme=True)
+        admin.close()
+        assert killed >= 1
+        assert store.get("k") == b"v"  # repeated once on a new connection
+    finally:
+        store.flush_prefix()
+        store.close()
