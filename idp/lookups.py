@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -66,29 +66,72 @@ _CLIENT_FIELDS = [f.name for f in fields(ClientRecord)]
 _USER_FIELDS = [f.name for f in fields(UserProfile)]
 
 
+def _reads() -> dict[str, bytes | None] | None:
+    """What this request has already read from the store: each key is fetched at most once per request."""
+    if not has_request_context():
+        return None
+    reads: dict[str, bytes | None] = g.setdefault("store_reads", {})
+    return reads
+
+
+def read(key: str) -> bytes | None:
+    reads = _reads()
+    if reads is not None and key in reads:
+        return reads[key]
+    value = current_services().store.get(key)
+    if reads is not None:
+        reads[key] = value
+    return value
+
+
+def prefetch(keys: list[str]) -> None:
+    """Read several keys this request will need in one round trip."""
+    reads = _reads()
+    if reads is None:
+        return
+    missing = [key for key in keys if key not in reads]
+    if missing:
+        reads.update(zip(missing, current_services().store.get_many(missing), strict=True))
+
+
+def forget_read(key: str) -> None:
+    reads = _reads()
+    if reads is not None:
+        reads.pop(key, None)
+
+
+def client_key(client_id: str) -> str:
+    return f"client:{client_id}"
+
+
+def user_key(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
 def find_client(client_id: str) -> ClientRecord | None:
-    store = current_services().store
-    cached = store.get(f"client:{client_id}")
+    cached = read(client_key(client_id))
     if cached is not None:
         return ClientRecord(**json.loads(cached))
     row = db.session.get(Client, client_id)
     if row is None:
         return None
     record = ClientRecord(**{name: getattr(row, name) for name in _CLIENT_FIELDS})
-    store.set(f"client:{client_id}", json.dumps(asdict(record)).encode(), _TTL)
+    encoded = json.dumps(asdict(record)).encode()
+    current_services().store.set(client_key(client_id), encoded, _TTL)
+    forget_read(client_key(client_id))
     return record
 
 
 def find_user_profile(user_id: str) -> UserProfile | None:
-    store = current_services().store
-    cached = store.get(f"user:{user_id}")
+    cached = read(user_key(user_id))
     if cached is not None:
         return UserProfile(**json.loads(cached))
     row = db.session.get(User, user_id)
     if row is None:
         return None
     profile = UserProfile(**{name: getattr(row, name) for name in _USER_FIELDS})
-    store.set(f"user:{user_id}", json.dumps(asdict(profile)).encode(), _TTL)
+    current_services().store.set(user_key(user_id), json.dumps(asdict(profile)).encode(), _TTL)
+    forget_read(user_key(user_id))
     return profile
 
 
@@ -96,9 +139,9 @@ def _cache_keys(instances: Any) -> set[str]:
     keys = set()
     for instance in instances:
         if isinstance(instance, Client):
-            keys.add(f"client:{instance.client_id}")
+            keys.add(client_key(instance.client_id))
         elif isinstance(instance, User):
-            keys.add(f"user:{instance.id}")
+            keys.add(user_key(instance.id))
     return keys
 
 
@@ -117,6 +160,7 @@ def _forget_changed(session: Session) -> None:
         store = current_app.extensions["idp"].store
         for key in stale:
             store.delete(key)
+            forget_read(key)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -14,7 +14,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -82,7 +82,7 @@ class Grants:
 
     def issue_code(self, grant: Grant) -> str:
         code = secrets.token_urlsafe(32)
-        self._store.set(f"code:{_digest(code)}", json.dumps(asdict(grant)).encode(), self._code_ttl)
+        self._store.set(f"code:{_digest(code)}", json.dumps(vars(grant)).encode(), self._code_ttl)
         return code
 
     def exchange_code(self, form: Mapping[str, str], client_id: str, id_token_alg: str) -> dict[str, Any]:
@@ -124,7 +124,7 @@ class Grants:
         token_key = _digest(access_token)
         self._store.set_many(
             [
-                (f"at:{token_key}", json.dumps(asdict(record)).encode(), self._access_token_ttl),
+                (f"at:{token_key}", json.dumps(vars(record)).encode(), self._access_token_ttl),
                 (f"code-redeemed:{code_key}", token_key.encode(), self._access_token_ttl + self._code_ttl),
             ]
         )

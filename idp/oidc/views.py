@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from idp.auth.passwords import verify_argon2_secret
 from idp.extensions import csrf
-from idp.lookups import ClientRecord, find_client, find_user_profile
+from idp.lookups import ClientRecord, client_key, find_client, find_user_profile, prefetch, user_key
 from idp.oidc import logout as logout_service
 from idp.oidc.authorization_request import (
     AuthorizationRequest,
@@ -32,7 +32,7 @@ from idp.oidc.grants import Grant
 from idp.oidc.journeys import load_journey, save_journey
 from idp.oidc.subject import pairwise_subject, sector_host
 from idp.services import current_services
-from idp.web.citizen_session import SignedIn, current_sign_in
+from idp.web.citizen_session import SignedIn, current_sign_in, signed_out_key
 
 oidc_blueprint = Blueprint("oidc", __name__)
 
@@ -100,6 +100,11 @@ def authorize_error_response(error: AuthorizeError) -> ResponseReturnValue:
 @csrf.exempt
 def authorize() -> ResponseReturnValue:
     params = _last_wins(request.args if request.method == "GET" else request.form)
+    user_id = session.get("user_id")
+    prefetch(
+        [client_key(params.get("client_id", ""))]
+        + ([signed_out_key(user_id), user_key(user_id)] if isinstance(user_id, str) else [])
+    )
     try:
         auth_request = validate_authorization_request(
             params,

@@ -19,6 +19,9 @@ class Store(Protocol):
     def get(self, key: str) -> bytes | None:
         """The value, or None when absent or expired."""
 
+    def get_many(self, keys: list[str]) -> list[bytes | None]:
+        """The values of several keys in one round trip, in order; None where absent or expired."""
+
     def delete(self, key: str) -> bool:
         """Remove the key; True when it was present and unexpired."""
 

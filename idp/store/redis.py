@@ -72,6 +72,12 @@ class RedisStore:
         value = self._call("GET", self._k(key))
         return value.encode() if isinstance(value, str) else value
 
+    def get_many(self, keys: list[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        values = self._call("MGET", *[self._k(key) for key in keys])
+        return [value.encode() if isinstance(value, str) else value for value in values]
+
     def delete(self, key: str) -> bool:
         return bool(self._call("DEL", self._k(key)))
 

@@ -105,6 +105,18 @@ class SqlStore:
             ).first()
         return bytes(row[0]) if row else None
 
+    def get_many(self, keys: list[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(store_entries.c.key, store_entries.c.value).where(
+                    store_entries.c.key.in_(keys), store_entries.c.expires_at > self._clock()
+                )
+            ).all()
+        found = {row[0]: bytes(row[1]) for row in rows}
+        return [found.get(key) for key in keys]
+
     def delete(self, key: str) -> bool:
         with self._engine.begin() as conn:
             result = conn.execute(

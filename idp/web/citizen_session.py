@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask import current_app, session
 
+from idp.lookups import forget_read, read
 from idp.services import current_services
 from idp.web.sessions import StoreSession
 
@@ -29,7 +30,7 @@ def current_sign_in() -> SignedIn | None:
     if not user_id:
         return None
     signed_in_at = float(session.get("signed_in_at", 0))
-    ended = current_services().store.get(signed_out_key(user_id))
+    ended = read(signed_out_key(user_id))
     if ended is not None and float(ended) >= signed_in_at:
         clear_sign_in()
         return None
@@ -74,6 +75,7 @@ def end_every_session(user_id: str) -> None:
     """Every session of this user signed in before now stops working at its next request."""
     ttl = int(current_app.config["IDP_SESSION_IDLE_TTL"]) + 60
     current_services().store.set(signed_out_key(user_id), str(time.time()).encode(), ttl)
+    forget_read(signed_out_key(user_id))
 
 
 def _new_ref() -> str:

@@ -319,3 +319,12 @@ def test_redis_store_recovers_when_its_connection_is_killed() -> None:
     finally:
         store.flush_prefix()
         store.close()
+
+
+def test_get_many_returns_values_in_order_with_none_for_missing(backend: StoreUnderTest) -> None:
+    store = backend.store
+    first, missing, second = backend.key("g1"), backend.key("g-missing"), backend.key("g2")
+    store.set(first, b"one", 60)
+    store.set(second, b"two", 60)
+    assert store.get_many([second, missing, first]) == [b"two", None, b"one"]
+    assert store.get_many([]) == []
