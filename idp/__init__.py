@@ -8,12 +8,13 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask, g, request
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from idp.config import settings_from_environment
-from idp.extensions import babel, csrf, db, migrate
+from idp.extensions import babel, csrf, db
 
 SUPPORTED_LOCALES = ("en", "cy")
 
@@ -44,7 +45,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    if app.testing or click.get_current_context(silent=True) is not None:
+        init_migrations(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
 
@@ -86,6 +88,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return {"csp_nonce": csp_nonce(), "current_locale": _select_locale()}
 
     return app
+
+
+def init_migrations(app: Flask) -> None:
+    """Alembic, for `flask db …`, `flask setup` and the tests; a web worker never migrates."""
+    from flask_migrate import Migrate
+
+    Migrate(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
 
 
 def _serve_published_documents(app: Flask) -> None:

@@ -55,6 +55,7 @@ def settings_from_environment() -> dict[str, Any]:
         # Argon2id cost: OWASP's recommended minimum is 19 MiB, 2 iterations, 1 lane.
         "IDP_ARGON2_MEMORY_KIB": _int("IDP_ARGON2_MEMORY_KIB", 19456),
         "IDP_ARGON2_TIME_COST": _int("IDP_ARGON2_TIME_COST", 2),
+        "IDP_ARGON2_CONCURRENCY": _int("IDP_ARGON2_CONCURRENCY", 1),
         "IDP_SIGN_IN_ATTEMPTS": _int("IDP_SIGN_IN_ATTEMPTS", 6),
         "IDP_SIGN_IN_LOCKOUT_SECONDS": _int("IDP_SIGN_IN_LOCKOUT_SECONDS", 900),
         "IDP_OUTBOX_IN_PROCESS": _bool(env.get("IDP_OUTBOX_IN_PROCESS"), environment == "development"),

@@ -1,9 +1,11 @@
-"""Module-level extension objects, bound to the app in `create_app`."""
+"""Module-level extension objects, bound to the app in `create_app`.
+
+Flask-Migrate is not among them: it loads Alembic (12 MB), which only the command line needs (`init_migrations`).
+"""
 
 from __future__ import annotations
 
 from flask_babel import Babel
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
@@ -14,6 +16,5 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()

@@ -47,7 +47,11 @@ def init_app(app: Flask) -> None:
             id_token_ttl=config["IDP_ID_TOKEN_TTL"],
         ),
         client_keys=ClientKeyResolver(timeout=config["IDP_CLIENT_JWKS_TIMEOUT"]),
-        passwords=PasswordHasher(config["IDP_ARGON2_MEMORY_KIB"], config["IDP_ARGON2_TIME_COST"]),
+        passwords=PasswordHasher(
+            config["IDP_ARGON2_MEMORY_KIB"],
+            config["IDP_ARGON2_TIME_COST"],
+            concurrency=config["IDP_ARGON2_CONCURRENCY"],
+        ),
     )
     app.session_interface = StoreSessionInterface(store, config["IDP_SESSION_IDLE_TTL"])
 
