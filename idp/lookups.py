@@ -10,8 +10,8 @@ reader and a writer.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
 from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy import event
@@ -62,8 +62,7 @@ class UserProfile:
     suspended: bool
 
 
-_CLIENT_FIELDS = [f.name for f in fields(ClientRecord)]
-_USER_FIELDS = [f.name for f in fields(UserProfile)]
+_Record = TypeVar("_Record", ClientRecord, UserProfile)
 
 
 def _reads() -> dict[str, bytes | None] | None:
@@ -108,31 +107,25 @@ def user_key(user_id: str) -> str:
     return f"user:{user_id}"
 
 
-def find_client(client_id: str) -> ClientRecord | None:
-    cached = read(client_key(client_id))
+def _read_through(key: str, model: type[Any], primary_key: str, record_type: type[_Record]) -> _Record | None:
+    cached = read(key)
     if cached is not None:
-        return ClientRecord(**json.loads(cached))
-    row = db.session.get(Client, client_id)
+        return record_type(**json.loads(cached))
+    row = db.session.get(model, primary_key)
     if row is None:
         return None
-    record = ClientRecord(**{name: getattr(row, name) for name in _CLIENT_FIELDS})
-    encoded = json.dumps(asdict(record)).encode()
-    current_services().store.set(client_key(client_id), encoded, _TTL)
-    forget_read(client_key(client_id))
+    record = record_type(**{field.name: getattr(row, field.name) for field in fields(record_type)})
+    current_services().store.set(key, json.dumps(vars(record)).encode(), _TTL)
+    forget_read(key)
     return record
 
 
+def find_client(client_id: str) -> ClientRecord | None:
+    return _read_through(client_key(client_id), Client, client_id, ClientRecord)
+
+
 def find_user_profile(user_id: str) -> UserProfile | None:
-    cached = read(user_key(user_id))
-    if cached is not None:
-        return UserProfile(**json.loads(cached))
-    row = db.session.get(User, user_id)
-    if row is None:
-        return None
-    profile = UserProfile(**{name: getattr(row, name) for name in _USER_FIELDS})
-    current_services().store.set(user_key(user_id), json.dumps(asdict(profile)).encode(), _TTL)
-    forget_read(user_key(user_id))
-    return profile
+    return _read_through(user_key(user_id), User, user_id, UserProfile)
 
 
 def _cache_keys(instances: Any) -> set[str]:

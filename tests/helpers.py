@@ -6,6 +6,7 @@ import re
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -185,6 +186,16 @@ class Browser:
 
     def authorize(self, params: dict[str, str]) -> TestResponse:
         return self.follow(self.get("/authorize?" + urlencode(params)))
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Poll briefly for something that happens on another thread (a back-channel delivery)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
 
 
 def is_local(location: str) -> bool:

@@ -689,13 +689,3 @@ def expected_skips() -> dict[str, dict[str, str]]:
 def skip_reason(module: str) -> str:
     entry = expected_skips()[module]
     return f"{module}: {entry['reason']}"
-
-
-def settle(condition: Callable[[], bool], timeout: float = 3.0) -> bool:
-    """Poll briefly for something that happens on another thread (a back-channel delivery)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()

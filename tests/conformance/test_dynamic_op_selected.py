@@ -22,9 +22,9 @@ from tests.conformance.harness import (
     check_userinfo,
     query_params,
     redeem,
-    settle,
     sign_in_and_redeem,
 )
+from tests.helpers import wait_for
 
 
 def _signing_kids(jwks: dict[str, object]) -> set[str]:
@@ -66,7 +66,7 @@ def test_oidcc_server_rotate_keys(
             check_id_token(op, rp, tokens.id_token, nonce=tokens.request.nonce, jwks=after)
     finally:
         # Leave the provider consistent for the tests that follow: wait (briefly) for the JWKS to show the key.
-        settle(lambda: new_kid in _signing_kids(op.fetch_jwks()), timeout=10)
+        wait_for(lambda: new_kid in _signing_kids(op.fetch_jwks()), timeout=10)
 
 
 @pytest.mark.parametrize("registered", [2, 1], ids=["two-redirect-uris", "one-redirect-uri"])
