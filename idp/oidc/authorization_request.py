@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from idp.keys import jws
 from idp.oidc.vtr import VectorsOfTrust, VtrError, check_permitted, parse_vtr
 
 VOCAB = "https://vocab.account.gov.uk/v1/"
@@ -316,16 +317,10 @@ def _merge_request_object(
 
 
 def _unverified_header(token: str) -> dict[str, Any] | None:
-    import base64
-
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
     try:
-        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
-    except ValueError:
+        return jws.parse(token).header
+    except jws.MalformedJWS:
         return None
-    return header if isinstance(header, dict) else None
 
 
 def _check_response_type_and_scope(

@@ -36,6 +36,8 @@ from idp.web.citizen_session import SignedIn, current_sign_in, signed_out_key
 
 oidc_blueprint = Blueprint("oidc", __name__)
 
+_RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+
 
 def _last_wins(values: MultiDict[str, str]) -> dict[str, str]:
     """Reference §2: duplicate parameters are not rejected; the last value wins."""
@@ -66,9 +68,6 @@ def _verify_request_object(client: ClientRegistration, token: str) -> dict[str, 
         )
     except jwt.PyJWTError as exc:
         raise RequestObjectSignatureError(str(exc)) from exc
-
-
-_RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
 
 
 def redirect_to_client(redirect_uri: str, response_mode: str, params: dict[str, str | None]) -> ResponseReturnValue:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -79,6 +80,4 @@ def end_every_session(user_id: str) -> None:
 
 
 def _new_ref() -> str:
-    import secrets
-
     return secrets.token_hex(16)
