@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from idp.lookups import forget_read, read
 from idp.oidc.authorization_request import AuthorizationRequest
 from idp.services import current_services
 
@@ -22,17 +23,19 @@ class Journey:
     fresh_login_required: bool
 
 
+def _key(journey_id: str) -> str:
+    return f"journey:{journey_id}"
+
+
 def save_journey(auth_request: AuthorizationRequest, fresh_login_required: bool) -> str:
     journey_id = secrets.token_urlsafe(16)
     record = {"request": auth_request.to_dict(), "fresh_login_required": fresh_login_required}
-    current_services().store.set(
-        f"journey:{journey_id}", json.dumps(record).encode(), current_app.config["IDP_JOURNEY_TTL"]
-    )
+    current_services().store.set(_key(journey_id), json.dumps(record).encode(), current_app.config["IDP_JOURNEY_TTL"])
     return journey_id
 
 
 def load_journey(journey_id: str) -> Journey | None:
-    raw = current_services().store.get(f"journey:{journey_id}")
+    raw = read(_key(journey_id))
     if raw is None:
         return None
     record = json.loads(raw)
@@ -41,3 +44,8 @@ def load_journey(journey_id: str) -> Journey | None:
         request=AuthorizationRequest.from_dict(record["request"]),
         fresh_login_required=bool(record["fresh_login_required"]),
     )
+
+
+def end_journey(journey_id: str) -> None:
+    current_services().store.delete(_key(journey_id))
+    forget_read(_key(journey_id))

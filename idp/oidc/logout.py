@@ -15,7 +15,7 @@ from idp.keys.keyring import Keyring
 from idp.models import Client, RelyingPartySignIn
 from idp.notify.outbox import DeliveryFailed, Sender, enqueue
 from idp.oidc.claims import logout_token_claims
-from idp.web.citizen_session import clear_sign_in, end_every_session
+from idp.web.citizen_session import end_every_session
 
 BACKCHANNEL_LOGOUT = "backchannel_logout"
 
@@ -50,10 +50,6 @@ def sign_out_everywhere(user_id: str, actor: str) -> int:
     if worker is not None and notified:
         worker.wake()
     return len(notified)
-
-
-def end_browser_session() -> None:
-    clear_sign_in()
 
 
 def backchannel_logout_sender(keyring: Keyring, issuer: str, timeout: float = 5.0) -> Sender:

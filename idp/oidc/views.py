@@ -29,10 +29,10 @@ from idp.oidc.authorization_request import (
 from idp.oidc.client_authentication import TokenError, authenticate_client
 from idp.oidc.client_keys import ClientKeyNotFound, ClientKeySource, ClientKeyUnavailable
 from idp.oidc.grants import Grant
-from idp.oidc.journeys import load_journey, save_journey
+from idp.oidc.journeys import end_journey, load_journey, save_journey
 from idp.oidc.subject import pairwise_subject, sector_host
 from idp.services import current_services
-from idp.web.citizen_session import SignedIn, current_sign_in, signed_out_key
+from idp.web.citizen_session import SignedIn, clear_sign_in, current_sign_in, signed_out_key
 
 oidc_blueprint = Blueprint("oidc", __name__)
 
@@ -154,7 +154,7 @@ def continue_journey() -> ResponseReturnValue:
         return redirect(url_for("auth.start"))
     session.pop("journey_id", None)
     session.pop("authenticated_for_journey", None)
-    current_services().store.delete(f"journey:{journey_id}")
+    end_journey(journey_id)
     return issue_code(journey.request, sign_in, journey_id)
 
 
@@ -257,7 +257,7 @@ def logout() -> ResponseReturnValue:
     sign_in = current_sign_in()
     if sign_in is not None:
         logout_service.sign_out_everywhere(sign_in.user_id, actor="citizen")
-    logout_service.end_browser_session()
+    clear_sign_in()
 
     hint = params.get("id_token_hint")
     redirect_uri = params.get("post_logout_redirect_uri")

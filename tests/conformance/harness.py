@@ -463,6 +463,22 @@ def check_ui_error(provider: Provider, rp: ConformanceRP, response: HttpResponse
     assert "code=" not in response.headers.get("location", ""), response.describe()
 
 
+def check_error_page(provider: Provider, rp: ConformanceRP, response: HttpResponse, *uris: str) -> None:
+    """An error page of the provider's own (4xx), with nothing sent to the RP."""
+    check_ui_error(provider, rp, response, *uris)
+    assert not response.is_redirect and 400 <= response.status < 500, response.describe()
+
+
+def check_refused(
+    provider: Provider, rp: ConformanceRP, response: HttpResponse, request: AuthRequest, errors: Iterable[str]
+) -> None:
+    """Refused either way the suite allows: an error redirected to the RP with `state`, or an error page."""
+    if response.is_redirect and not provider.owns(response.location):
+        check_error_callback(provider, rp, response, request, errors)
+    else:
+        check_error_page(provider, rp, response)
+
+
 def redeem(
     provider: Provider, rp: ConformanceRP, code: str, request: AuthRequest, **overrides: str | None
 ) -> HttpResponse:

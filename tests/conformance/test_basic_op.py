@@ -25,8 +25,10 @@ from tests.conformance.harness import (
     SignInCitizen,
     authorize,
     check_error_callback,
+    check_error_page,
     check_id_token,
     check_jwks,
+    check_refused,
     check_success_callback,
     check_token_error,
     check_token_response,
@@ -133,11 +135,7 @@ def test_oidcc_response_type_missing(op: Provider, rp: ConformanceRP, browser: S
     `invalid_request` or `unsupported_response_type` (state echoed), or by an error page. Never a code."""
     request = rp.new_request(response_type=None)
     response = authorize(browser, request)
-    if response.is_redirect and not op.owns(response.location):
-        check_error_callback(op, rp, response, request, {"invalid_request", "unsupported_response_type"})
-    else:
-        check_ui_error(op, rp, response)
-        assert 400 <= response.status < 500, response.describe()
+    check_refused(op, rp, response, request, {"invalid_request", "unsupported_response_type"})
 
 
 def test_oidcc_idtoken_signature(
@@ -454,8 +452,7 @@ def test_oidcc_ensure_registered_redirect_uri(op: Provider, rp: ConformanceRP, b
     MUST NOT redirect to it (nor anywhere else)."""
     unregistered = f"https://{rp.client_id}.example.org/callback"
     response = authorize(browser, rp.new_request(redirect_uri=unregistered))
-    check_ui_error(op, rp, response, unregistered)
-    assert not response.is_redirect and 400 <= response.status < 500, response.describe()
+    check_error_page(op, rp, response, unregistered)
 
 
 def test_oidcc_ensure_post_request_succeeds(
@@ -508,11 +505,7 @@ def test_oidcc_unsigned_request_object_supported_correctly_or_rejected_as_unsupp
     query = {k: request.params[k] for k in ("response_type", "client_id", "scope", "redirect_uri", "state")}
     response = browser.open(op.authorization_url({**query, "request": unsigned_jwt(claims)}))
     assert browser.pages == [], "the provider went on to sign the user in, ignoring the request object"
-    if response.is_redirect and not op.owns(response.location):
-        check_error_callback(op, rp, response, request, {"invalid_request_object", "request_not_supported"})
-    else:
-        check_ui_error(op, rp, response)
-        assert 400 <= response.status < 500, response.describe()
+    check_refused(op, rp, response, request, {"invalid_request_object", "request_not_supported"})
 
 
 def test_oidcc_ensure_request_object_with_redirect_uri(
