@@ -8,7 +8,7 @@ ASSETS := idp/static/govuk
 GOVUK_FRONTEND := node_modules/govuk-frontend/dist/govuk
 REGISTRATIONS := $(wildcard relying_party_examples/registrations/*.json)
 
-.PHONY: help run test setup venv assets keys lint format typecheck unit bench clean
+.PHONY: help run test setup venv assets keys translations catalogue lint format typecheck unit bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,7 +40,17 @@ keys: venv ## the sample services' own keys (the provider's keys are made by set
 	$(BIN)/python -m relying_party_examples.keys keys/rp-fishing-licence.private.pem
 	$(BIN)/python -m relying_party_examples.keys keys/rp-vehicle-register.private.pem
 
-setup: venv assets keys ## migrate the database, create signing keys, register the sample services
+catalogue: venv ## compile the Welsh catalogue
+	$(BIN)/pybabel compile --use-fuzzy -d idp/translations --statistics
+
+translations: venv ## extract every translatable string and add the new ones to the Welsh catalogue
+	mkdir -p instance
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
+		-k _ -k gettext -k ngettext -k lazy_gettext -k _l -k pgettext -o instance/messages.pot --project idp .
+	$(BIN)/pybabel update -i instance/messages.pot -d idp/translations -l cy --no-fuzzy-matching --ignore-obsolete
+	sed -i '/^"POT-Creation-Date\|^"PO-Revision-Date/d' idp/translations/cy/LC_MESSAGES/messages.po
+
+setup: venv assets keys catalogue ## migrate the database, create signing keys, register the sample services
 	mkdir -p instance
 	$(BIN)/flask --app idp setup $(foreach f,$(REGISTRATIONS),--registrations $(f))
 
