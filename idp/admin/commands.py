@@ -17,7 +17,7 @@ from idp.extensions import db
 from idp.models import Client
 from idp.services import current_services
 
-DEFAULT_KEYS = (("oidc", "ES256"), ("oidc", "RS256"))
+DEFAULT_KEYS = (("oidc", "ES256"), ("oidc", "RS256"), ("identity", "ES256"))
 
 
 def import_registration(path: Path, actor: str) -> tuple[Client, bool]:
