@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from govuk_frontend_wtf.main import WTFormsHelpers
 
     from idp.auth.views import auth_blueprint
+    from idp.identity.views import identity_blueprint, identity_journey_in_this_browser
     from idp.oidc.userinfo import bearer_token_required, userinfo_blueprint
     from idp.oidc.views import oidc_blueprint
     from idp.web.access import public, register_blueprint
@@ -69,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprint(app, oidc_blueprint, public)
     register_blueprint(app, userinfo_blueprint, bearer_token_required)
     register_blueprint(app, auth_blueprint, public)
+    register_blueprint(app, identity_blueprint, identity_journey_in_this_browser)
     register_blueprint(app, pages_blueprint, public)
     register_error_pages(app)
     _serve_published_documents(app)
