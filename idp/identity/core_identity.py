@@ -37,11 +37,11 @@ def kid_prefix(identity_issuer: str) -> str:
 def did_document(identity_issuer: str, keys: Iterable[PublishedKey]) -> dict[str, Any]:
     """Every published identity key (pending, active, retired), so that rotation never strands a relying party."""
     controller = did_for(identity_issuer)
-    methods = []
+    methods: list[dict[str, Any]] = []
     for key in keys:
         if key.purpose != IDENTITY_KEY_PURPOSE:
             continue
-        jwk = {name: key.public_jwk[name] for name in ("kty", "crv", "x", "y") if name in key.public_jwk}
+        jwk: dict[str, Any] = {n: key.public_jwk[n] for n in ("kty", "crv", "x", "y") if n in key.public_jwk}
         methods.append(
             {
                 "id": f"{controller}#{key.kid}",

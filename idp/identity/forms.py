@@ -84,7 +84,7 @@ def check_form(fields: Sequence[FieldSpec], formdata: Any = None) -> FlaskForm:
                 description=spec.hint or "",
             )
         setattr(CheckForm, spec.name, made)
-    CheckForm.submit = SubmitField(_l("Continue"), widget=GovSubmitInput())  # type: ignore[attr-defined]
+    CheckForm.submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
     return CheckForm(formdata=formdata) if formdata is not None else CheckForm()
 
 

@@ -9,7 +9,6 @@ import time
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 
 from idp import audit
 from idp.extensions import db
@@ -231,9 +230,7 @@ def confirm_details() -> ResponseReturnValue:
 
 def finish(state: ProvingState) -> ResponseReturnValue:
     journey = _journey()
-    outcome: IdentityOutcome = proving.conclude(
-        state, journey.request.client_id, _requested_levels(), time.time()
-    )
+    outcome: IdentityOutcome = proving.conclude(state, journey.request.client_id, _requested_levels(), time.time())
     audit.record(
         "identity_proved" if outcome.proven else "identity_failed",
         actor="citizen",

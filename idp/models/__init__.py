@@ -8,4 +8,13 @@ from idp.models.keys import SigningKey
 from idp.models.outbox import OutboxMessage
 from idp.models.sessions import RelyingPartySignIn
 
-__all__ = ["AuditEvent", "Client", "IdentityCredential", "OutboxMessage", "ProvingRecord", "RelyingPartySignIn", "SigningKey", "User"]
+__all__ = [
+    "AuditEvent",
+    "Client",
+    "IdentityCredential",
+    "OutboxMessage",
+    "ProvingRecord",
+    "RelyingPartySignIn",
+    "SigningKey",
+    "User",
+]

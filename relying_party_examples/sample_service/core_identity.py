@@ -153,14 +153,12 @@ def proven_identity(claims: JsonObject) -> ProvenIdentity:
 
 def requested_identity_level(vtr: list[str]) -> str | None:
     """The lowest P level in the service's `vtr`, which is what it must at least receive."""
-    levels = sorted(
-        part for vector in vtr for part in vector.split(".") if part in _LEVELS and part != "P0"
-    )
+    levels = sorted(part for vector in vtr for part in vector.split(".") if part in _LEVELS and part != "P0")
     return levels[0] if levels else None
 
 
 def claims_request(names: list[str]) -> str:
-    return json.dumps({"userinfo": {name: None for name in names}})
+    return json.dumps({"userinfo": dict.fromkeys(names)})
 
 
 def did_for_url(url: str) -> str:
