@@ -1,0 +1,1 @@
+"""The identity checks, one module each, behind `base.Issuer`."""
