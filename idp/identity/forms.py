@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
 from wtforms import Field, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, InputRequired
+from wtforms.validators import InputRequired
 
 from idp.identity.proving_journey import DOCUMENT_APP, NO_PHOTO_ID, WEB_DRIVING_LICENCE, WEB_PASSPORT
 
@@ -49,20 +49,20 @@ class DateOfThreeParts(Field):
 
 
 def check_form(fields: Sequence[FieldSpec], formdata: Any = None) -> FlaskForm:
-    """A form class made for this check's fields, instantiated on the request's data."""
+    """A form class made for this check's fields, on the request's data. It validates only the CSRF token: the
+    check itself refuses missing or bad answers, with its own messages, so there is one source of them."""
 
     class CheckForm(FlaskForm):
         pass
 
     for spec in fields:
-        required = [DataRequired(message=spec.required_message or _l("Answer this question"))]
         made: Field
         if spec.kind == "radios":
             made = RadioField(
                 spec.label,
                 choices=list(spec.options),
                 widget=GovRadioInput(),
-                validators=[InputRequired(message=spec.required_message or _l("Select an answer"))],
+                validate_choice=False,
                 description=spec.hint or "",
             )
         elif spec.kind == "select":
@@ -70,22 +70,29 @@ def check_form(fields: Sequence[FieldSpec], formdata: Any = None) -> FlaskForm:
                 spec.label,
                 choices=list(spec.options),
                 widget=GovSelect(),
-                validators=required,
+                validate_choice=False,
                 description=spec.hint or "",
             )
         elif spec.kind == "date":
-            made = DateOfThreeParts(spec.label, validators=required, description=spec.hint or "")
+            made = DateOfThreeParts(spec.label, description=spec.hint or "")
         else:
             made = StringField(
                 spec.label,
                 widget=GovTextInput(),
                 filters=[lambda v: (v or "").strip()],
-                validators=required,
                 description=spec.hint or "",
             )
         setattr(CheckForm, spec.name, made)
     CheckForm.submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
-    return CheckForm(formdata=formdata) if formdata is not None else CheckForm()
+    return CheckForm(formdata=formdata) if formdata is not None else CheckForm(formdata=None)
+
+
+def answers_of(form: FlaskForm) -> dict[str, str]:
+    return {
+        name: "" if field.data is None else str(field.data)
+        for name, field in form._fields.items()
+        if name not in ("csrf_token", "submit")
+    }
 
 
 def add_error(form: FlaskForm, field_name: str | None, message: str) -> None:

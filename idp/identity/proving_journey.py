@@ -51,6 +51,8 @@ class ProvingState:
     credentials: list[str] = field(default_factory=list)
     # Checks a contra-indicator sent the citizen away from: not offered again in this journey.
     avoided: list[str] = field(default_factory=list)
+    # The citizen's name or date of birth changed: what was stored before does not count (prove again).
+    ignore_stored: bool = False
 
     @property
     def current_step(self) -> str | None:

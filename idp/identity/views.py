@@ -9,6 +9,7 @@ import time
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
 
 from idp import audit
 from idp.extensions import db
@@ -21,6 +22,7 @@ from idp.identity.forms import (
     ConfirmDetailsForm,
     RouteForm,
     add_error,
+    answers_of,
     check_form,
 )
 from idp.identity.outcome import IdentityOutcome
@@ -117,7 +119,7 @@ def _next_page(state: ProvingState) -> ResponseReturnValue:
 def start() -> ResponseReturnValue:
     sign_in = _sign_in()
     state = _state() or ProvingState(_journey().id, sign_in.user_id, sign_in.session_ref)
-    plan = proving.plan_for(sign_in.user_id, _requested_levels(), time.time())
+    plan = proving.plan_for(sign_in.user_id, _requested_levels(), time.time(), state)
     _save(state)
     if plan.kind in (REUSE, FRAUD_REFRESH):
         return redirect(url_for("identity.confirm_details"))
@@ -161,17 +163,37 @@ def check(name: str) -> ResponseReturnValue:
             # An answer for a check the journey is not waiting for: refused, nothing checked, nothing kept.
             return render_template("identity/out_of_order.html", step=state.current_step), 409
         return redirect(url_for("identity.check", name=state.current_step))
-    page = proving.check_page(name)
-    form = check_form(page.fields, request.form if request.method == "POST" else None)
-    if request.method == "POST" and form.validate():
-        answers = {key: value for key, value in form.data.items() if key not in ("csrf_token", "submit")}
-        result = proving.run_check(name, answers, _sign_in().user_id, time.time())
-        if result.refusal is not None:
-            add_error(form, result.refusal.field, result.refusal.message)
-        else:
-            return _after_check(state, name, result.credential)
-    status = 400 if form.errors else 200
-    return render_template("identity/check.html", form=form, page=page, simulation=name == DOCUMENT_APP), status
+    levels = _requested_levels()
+    if request.method == "GET":
+        page = proving.check_page(name, state, levels, {})
+        return _check_page(page, check_form(page.fields))
+    posted = check_form(proving.check_page(name, state, levels, {}).fields, request.form)
+    if not posted.validate():
+        return _check_page(proving.check_page(name, state, levels, {}), posted, 400)
+    answers = {key: value for key, value in request.form.items() if key not in ("csrf_token", "asked")}
+    answers.update(answers_of(posted))
+    page = proving.check_page(name, state, levels, answers)
+    form = check_form(page.fields, request.form)
+    answers.update(answers_of(form))
+    asked = set(request.form.get("asked", "").split(","))
+    if any(spec.name not in asked for spec in page.fields):
+        # The answers so far bring more questions (the addresses at a postcode): ask them, check nothing yet.
+        return _check_page(page, form)
+    result = proving.run_check(name, answers, state, levels, time.time())
+    if result.refusal is not None or result.credential is None:
+        add_error(
+            form, result.refusal.field if result.refusal else None, result.refusal.message if result.refusal else ""
+        )
+        return _check_page(page, form, 400)
+    return _after_check(state, name, result.credential)
+
+
+def _check_page(page: proving.CheckPage, form: FlaskForm, status: int = 200) -> ResponseReturnValue:
+    asked = ",".join(spec.name for spec in page.fields)
+    return (
+        render_template("identity/check.html", form=form, page=page, asked=asked, simulation=page.name == DOCUMENT_APP),
+        status,
+    )
 
 
 def _after_check(state: ProvingState, name: str, credential: str | None) -> ResponseReturnValue:
@@ -197,8 +219,7 @@ def confirm_details() -> ResponseReturnValue:
     state = _state()
     if state is None:
         return redirect(url_for("identity.start"))
-    sign_in = _sign_in()
-    plan = proving.plan_for(sign_in.user_id, _requested_levels(), time.time())
+    plan = proving.plan_for(_sign_in().user_id, _requested_levels(), time.time(), state)
     if plan.kind not in (REUSE, FRAUD_REFRESH):
         return redirect(url_for("identity.prove_your_identity"))
     form = ConfirmDetailsForm()
@@ -218,6 +239,7 @@ def confirm_details() -> ResponseReturnValue:
         # A changed date of birth or name: prove again, from the start (spec: "Reuse, freshness and change").
         state.start_steps(NEW, ())
         state.credentials = []
+        state.ignore_stored = True
         _save(state)
         return redirect(url_for("identity.prove_your_identity"))
     return render_template(

@@ -45,9 +45,7 @@ def identity_params(
     rp: RelyingPartyUnderTest, vtr: str = '["Cl.Cm.P2"]', claims: list[str] | None = None
 ) -> dict[str, str]:
     requested = claims if claims is not None else [CORE_IDENTITY_JWT, ADDRESS, PASSPORT, DRIVING_PERMIT, RETURN_CODE]
-    return rp.authorize_params(
-        scope="openid email", vtr=vtr, claims=json.dumps({"userinfo": dict.fromkeys(requested)})
-    )
+    return rp.authorize_params(scope="openid email", vtr=vtr, claims=json.dumps({"userinfo": dict.fromkeys(requested)}))
 
 
 def start_identity_request(
