@@ -12,7 +12,7 @@ import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
@@ -25,7 +25,6 @@ from idp.identity.credentials import (
     TrustedIssuer,
     issue_credential,
 )
-from idp.identity.messages import _l
 from idp.identity.registers import Registers
 
 if TYPE_CHECKING:
@@ -114,6 +113,7 @@ class CheckContext:
     claimed: ClaimedIdentity | None = None
     requested: EvidenceRequest = EvidenceRequest()
     seed: str = ""  # fixes generated content (security questions) between showing the form and checking it
+    now: datetime | None = None  # for questions that depend on the date (a move this year); the clock otherwise
 
 
 @dataclass(frozen=True)
@@ -170,41 +170,6 @@ class Issuer(ABC):
 
     def issue(self, credential: Credential, now: datetime, context: CheckContext) -> CheckResult:
         return CheckResult(self.signer.sign(credential, context.subject, now), credential)
-
-
-# -- answers ------------------------------------------------------------------------------------------------------
-
-MESSAGE_REQUIRED = _l("Enter %(label)s")
-MESSAGE_IMPOSSIBLE_DATE = _l("%(label)s must be a real date")
-MESSAGE_FUTURE_DATE = _l("%(label)s must be in the past")
-
-
-def text(answers: Mapping[str, str], name: str) -> str:
-    return " ".join(str(answers.get(name, "")).split())
-
-
-def parse_date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        return None
-
-
-def required_date(
-    answers: Mapping[str, str], name: str, label: str, refusals: list[Refusal], *, past: bool = False, today: date
-) -> date | None:
-    raw = text(answers, name)
-    if not raw:
-        refusals.append(Refusal(name, MESSAGE_REQUIRED, {"label": label}))
-        return None
-    value = parse_date(raw)
-    if value is None:
-        refusals.append(Refusal(name, MESSAGE_IMPOSSIBLE_DATE, {"label": label}))
-        return None
-    if past and value >= today:
-        refusals.append(Refusal(name, MESSAGE_FUTURE_DATE, {"label": label}))
-        return None
-    return value
 
 
 # -- the registry ------------------------------------------------------------------------------------------------
