@@ -8,6 +8,7 @@ Credentials are stored as the signed JWTs the checks issued, and every use reads
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ from idp.identity.issuers.base import (
     EvidenceRequest,
     FieldKind,
     FormField,
+    Issuer,
     IssuerRegistry,
 )
 from idp.identity.outcome import IdentityOutcome
@@ -66,6 +68,7 @@ class CheckPage:
     fields: Sequence[FieldSpec]
     description: str = ""
     test_mode: bool = False
+    test_mode_available: bool = False
 
 
 @dataclass(frozen=True)
@@ -299,6 +302,7 @@ def _context(state: ProvingState, name: str, levels: Sequence[str]) -> CheckCont
         # Reference §4.2: security questions at verification 1 for P1 ("2 out of 3"), 2 for P2 ("3 out of 4").
         requested=EvidenceRequest(verification_score=1 if lowest == "P1" else 2, identity_fraud_score=2),
         seed=f"{state.journey_id}:{name}:{len(state.done)}",
+        now=_now(time.time()),
     )
 
 
@@ -327,25 +331,48 @@ def _field_spec(form_field: FormField) -> FieldSpec:
     )
 
 
-def check_page(name: str, state: ProvingState, levels: Sequence[str], answers: Mapping[str, str]) -> CheckPage:
+def _issuer(name: str, test_mode: bool) -> Issuer:
+    registry = identity_services().registry
+    if test_mode:
+        if registry.test_mode is None:
+            raise KeyError("the test mode is off")
+        return registry.test_mode
+    return registry[name]
+
+
+def test_mode_available() -> bool:
+    return identity_services().registry.test_mode is not None
+
+
+def check_page(
+    name: str, state: ProvingState, levels: Sequence[str], answers: Mapping[str, str], test_mode: bool = False
+) -> CheckPage:
     services = identity_services()
-    issuer = services.registry[name]
+    issuer = _issuer(name, test_mode)
+    if test_mode and not answers:
+        answers = {"imitates": name}
     form_fields = issuer.fields(services.registers, _context(state, name, levels), answers)
     return CheckPage(
         name=name,
         title=gettext(issuer.title),
         fields=tuple(_field_spec(f) for f in form_fields),
-        test_mode=services.test_mode and name == "test-mode",
+        test_mode=test_mode,
+        test_mode_available=not test_mode and services.registry.test_mode is not None,
     )
 
 
 def run_check(
-    name: str, answers: Mapping[str, str], state: ProvingState, levels: Sequence[str], moment: float
+    name: str,
+    answers: Mapping[str, str],
+    state: ProvingState,
+    levels: Sequence[str],
+    moment: float,
+    test_mode: bool = False,
 ) -> CheckRun:
     """Bad input is refused with the check's own message and nothing is issued; an issued credential is
     verified before the journey keeps it."""
     services = identity_services()
-    issuer = services.registry[name]
+    issuer = _issuer(name, test_mode)
     result = issuer.check(answers, services.registers, _now(moment), _context(state, name, levels))
     if result.refusals or result.credential_jwt is None:
         first = result.refusals[0] if result.refusals else None

@@ -155,6 +155,18 @@ def choose_route() -> ResponseReturnValue:
 
 @identity_blueprint.route("/check/<name>", methods=["GET", "POST"])
 def check(name: str) -> ResponseReturnValue:
+    return _check(name, test_mode=False)
+
+
+@identity_blueprint.route("/check/<name>/test-mode", methods=["GET", "POST"])
+def check_in_test_mode(name: str) -> ResponseReturnValue:
+    """Spec "For people who integrate": pick the check's outcome and scores; only when configured."""
+    if not proving.test_mode_available():
+        return render_template("pages/error.html", status=404), 404
+    return _check(name, test_mode=True)
+
+
+def _check(name: str, test_mode: bool) -> ResponseReturnValue:
     state = _state()
     if state is None or state.current_step is None:
         return redirect(url_for("identity.start"))
@@ -164,26 +176,25 @@ def check(name: str) -> ResponseReturnValue:
             return render_template("identity/out_of_order.html", step=state.current_step), 409
         return redirect(url_for("identity.check", name=state.current_step))
     levels = _requested_levels()
+    first = proving.check_page(name, state, levels, {}, test_mode)
     if request.method == "GET":
-        page = proving.check_page(name, state, levels, {})
-        return _check_page(page, check_form(page.fields))
-    posted = check_form(proving.check_page(name, state, levels, {}).fields, request.form)
+        return _check_page(first, check_form(first.fields))
+    posted = check_form(first.fields, request.form)
     if not posted.validate():
-        return _check_page(proving.check_page(name, state, levels, {}), posted, 400)
+        return _check_page(first, posted, 400)
     answers = {key: value for key, value in request.form.items() if key not in ("csrf_token", "asked")}
     answers.update(answers_of(posted))
-    page = proving.check_page(name, state, levels, answers)
+    page = proving.check_page(name, state, levels, answers, test_mode)
     form = check_form(page.fields, request.form)
     answers.update(answers_of(form))
     asked = set(request.form.get("asked", "").split(","))
     if any(spec.name not in asked for spec in page.fields):
         # The answers so far bring more questions (the addresses at a postcode): ask them, check nothing yet.
         return _check_page(page, form)
-    result = proving.run_check(name, answers, state, levels, time.time())
+    result = proving.run_check(name, answers, state, levels, time.time(), test_mode)
     if result.refusal is not None or result.credential is None:
-        add_error(
-            form, result.refusal.field if result.refusal else None, result.refusal.message if result.refusal else ""
-        )
+        refusal = result.refusal or proving.Refusal(None, "")
+        add_error(form, refusal.field, refusal.message)
         return _check_page(page, form, 400)
     return _after_check(state, name, result.credential)
 
