@@ -48,6 +48,9 @@ from idp.services import current_services
 
 log = logging.getLogger(__name__)
 
+# The journey's clock: freshness rules are tested by moving it, not by waiting 180 days.
+clock: Callable[[], float] = time.time
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -275,12 +278,18 @@ def plan_for(user_id: str, levels: Sequence[str], moment: float, state: ProvingS
 # -- a check's page, and running the check ------------------------------------------------------------------------
 
 
-def _claimed_identity(credentials: Sequence[VerifiedCredential]) -> ClaimedIdentity | None:
+def _claimed_identity(credentials: Sequence[VerifiedCredential], state: ProvingState) -> ClaimedIdentity | None:
     attributes = identity_attributes(_claims_of(credentials))
     names = attributes.get("name")
     births = attributes.get("birthDate")
     if not names or not births:
-        return None
+        if state.claimed is None:
+            return None
+        return ClaimedIdentity(
+            given_names=state.claimed["given_names"],
+            family_name=state.claimed["family_name"],
+            birth_date=state.claimed["birth_date"],
+        )
     parts = names[0].get("nameParts", [])
     addresses: list[Address] = []
     for credential in sorted(credentials, key=lambda c: c.nbf):
@@ -294,15 +303,15 @@ def _claimed_identity(credentials: Sequence[VerifiedCredential]) -> ClaimedIdent
     )
 
 
-def _context(state: ProvingState, name: str, levels: Sequence[str]) -> CheckContext:
+def check_context(state: ProvingState, name: str, levels: Sequence[str]) -> CheckContext:
     lowest = min(levels) if levels else "P2"
     return CheckContext(
         subject=state.user_id,
-        claimed=_claimed_identity(_all_credentials(state)),
+        claimed=_claimed_identity(_all_credentials(state), state),
         # Reference §4.2: security questions at verification 1 for P1 ("2 out of 3"), 2 for P2 ("3 out of 4").
         requested=EvidenceRequest(verification_score=1 if lowest == "P1" else 2, identity_fraud_score=2),
         seed=f"{state.journey_id}:{name}:{len(state.done)}",
-        now=_now(time.time()),
+        now=_now(clock()),
     )
 
 
@@ -351,7 +360,7 @@ def check_page(
     issuer = _issuer(name, test_mode)
     if test_mode and not answers:
         answers = {"imitates": name}
-    form_fields = issuer.fields(services.registers, _context(state, name, levels), answers)
+    form_fields = issuer.fields(services.registers, check_context(state, name, levels), answers)
     return CheckPage(
         name=name,
         title=gettext(issuer.title),
@@ -373,7 +382,7 @@ def run_check(
     verified before the journey keeps it."""
     services = identity_services()
     issuer = _issuer(name, test_mode)
-    result = issuer.check(answers, services.registers, _now(moment), _context(state, name, levels))
+    result = issuer.check(answers, services.registers, _now(moment), check_context(state, name, levels))
     if result.refusals or result.credential_jwt is None:
         first = result.refusals[0] if result.refusals else None
         message = _translate(first.message, first.params) if first else gettext("Check your answers and try again")

@@ -5,7 +5,6 @@ redirect; the order of the checks is `ProvingState`'s, the decisions are the dom
 from __future__ import annotations
 
 import json
-import time
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -19,6 +18,7 @@ from idp.identity.forms import (
 )
 from idp.identity.forms import (
     DETAILS_CORRECT,
+    ClaimedIdentityForm,
     ConfirmDetailsForm,
     RouteForm,
     add_error,
@@ -29,6 +29,7 @@ from idp.identity.outcome import IdentityOutcome
 from idp.identity.proving_journey import (
     ADDRESS_CHANGE,
     ADDRESS_CHANGED,
+    CLAIMED_IDENTITY,
     DOCUMENT_APP,
     FRAUD_REFRESH,
     FRESH_FRAUD_CHECK,
@@ -105,11 +106,17 @@ def _service_name() -> str:
     return client.name if client else ""
 
 
+def _step_url(step: str) -> str:
+    if step == CLAIMED_IDENTITY:
+        return url_for("identity.your_details")
+    return url_for("identity.check", name=step)
+
+
 def _next_page(state: ProvingState) -> ResponseReturnValue:
     step = state.current_step
     if step is None:
         return finish(state)
-    return redirect(url_for("identity.check", name=step))
+    return redirect(_step_url(step))
 
 
 # -- the start: reuse, or prove ---------------------------------------------------------------------------------
@@ -119,7 +126,7 @@ def _next_page(state: ProvingState) -> ResponseReturnValue:
 def start() -> ResponseReturnValue:
     sign_in = _sign_in()
     state = _state() or ProvingState(_journey().id, sign_in.user_id, sign_in.session_ref)
-    plan = proving.plan_for(sign_in.user_id, _requested_levels(), time.time(), state)
+    plan = proving.plan_for(sign_in.user_id, _requested_levels(), proving.clock(), state)
     _save(state)
     if plan.kind in (REUSE, FRAUD_REFRESH):
         return redirect(url_for("identity.confirm_details"))
@@ -174,7 +181,7 @@ def _check(name: str, test_mode: bool) -> ResponseReturnValue:
         if request.method == "POST":
             # An answer for a check the journey is not waiting for: refused, nothing checked, nothing kept.
             return render_template("identity/out_of_order.html", step=state.current_step), 409
-        return redirect(url_for("identity.check", name=state.current_step))
+        return redirect(_step_url(state.current_step))
     levels = _requested_levels()
     first = proving.check_page(name, state, levels, {}, test_mode)
     if request.method == "GET":
@@ -191,7 +198,7 @@ def _check(name: str, test_mode: bool) -> ResponseReturnValue:
     if any(spec.name not in asked for spec in page.fields):
         # The answers so far bring more questions (the addresses at a postcode): ask them, check nothing yet.
         return _check_page(page, form)
-    result = proving.run_check(name, answers, state, levels, time.time(), test_mode)
+    result = proving.run_check(name, answers, state, levels, proving.clock(), test_mode)
     if result.refusal is not None or result.credential is None:
         refusal = result.refusal or proving.Refusal(None, "")
         add_error(form, refusal.field, refusal.message)
@@ -209,7 +216,7 @@ def _check_page(page: proving.CheckPage, form: FlaskForm, status: int = 200) -> 
 
 def _after_check(state: ProvingState, name: str, credential: str | None) -> ResponseReturnValue:
     state.complete(name, credential)
-    decision = proving.decide(_sign_in().user_id, state, _requested_levels(), time.time())
+    decision = proving.decide(_sign_in().user_id, state, _requested_levels(), proving.clock())
     audit.record("identity_check", actor="citizen", user_id=state.user_id, check=name, result=decision.kind)
     db.session.commit()
     if decision.kind == "mitigate":
@@ -222,6 +229,28 @@ def _after_check(state: ProvingState, name: str, credential: str | None) -> Resp
     return _next_page(state)
 
 
+@identity_blueprint.route("/your-details", methods=["GET", "POST"])
+def your_details() -> ResponseReturnValue:
+    """The route without photo ID starts with the name and date of birth the citizen claims (reference §6)."""
+    state = _state()
+    if state is None or state.current_step != CLAIMED_IDENTITY:
+        if request.method == "POST":
+            step = state.current_step if state else None
+            return render_template("identity/out_of_order.html", step=step), 409
+        return redirect(url_for("identity.start"))
+    form = ClaimedIdentityForm()
+    if form.validate_on_submit():
+        state.claimed = {
+            "given_names": str(form.given_names.data).upper(),
+            "family_name": str(form.family_name.data).upper(),
+            "birth_date": str(form.birth_date.data),
+        }
+        state.complete(CLAIMED_IDENTITY, None)
+        _save(state)
+        return _next_page(state)
+    return render_template("identity/your_details.html", form=form), 400 if form.errors else 200
+
+
 # -- confirm your details (reuse) ------------------------------------------------------------------------------------
 
 
@@ -230,7 +259,7 @@ def confirm_details() -> ResponseReturnValue:
     state = _state()
     if state is None:
         return redirect(url_for("identity.start"))
-    plan = proving.plan_for(_sign_in().user_id, _requested_levels(), time.time(), state)
+    plan = proving.plan_for(_sign_in().user_id, _requested_levels(), proving.clock(), state)
     if plan.kind not in (REUSE, FRAUD_REFRESH):
         return redirect(url_for("identity.prove_your_identity"))
     form = ConfirmDetailsForm()
@@ -263,7 +292,7 @@ def confirm_details() -> ResponseReturnValue:
 
 def finish(state: ProvingState) -> ResponseReturnValue:
     journey = _journey()
-    outcome: IdentityOutcome = proving.conclude(state, journey.request.client_id, _requested_levels(), time.time())
+    outcome: IdentityOutcome = proving.conclude(state, journey.request.client_id, _requested_levels(), proving.clock())
     audit.record(
         "identity_proved" if outcome.proven else "identity_failed",
         actor="citizen",
