@@ -222,7 +222,7 @@ def _after_check(state: ProvingState, name: str, credential: str | None) -> Resp
     if decision.kind == "mitigate":
         state.divert(name, decision.mitigation_steps)
         _save(state)
-        return render_template("identity/try_another_way.html", next_step=state.current_step, check=name)
+        return redirect(url_for("identity.try_another_way"))
     if decision.kind == "fail":
         return finish(state)
     _save(state)
@@ -249,6 +249,15 @@ def your_details() -> ResponseReturnValue:
         _save(state)
         return _next_page(state)
     return render_template("identity/your_details.html", form=form), 400 if form.errors else 200
+
+
+@identity_blueprint.get("/try-another-way")
+def try_another_way() -> ResponseReturnValue:
+    """A contra-indicator with a mitigation (reference §3.5): another document, or the app."""
+    state = _state()
+    if state is None or state.current_step is None:
+        return redirect(url_for("identity.start"))
+    return render_template("identity/try_another_way.html", next_step=state.current_step)
 
 
 # -- confirm your details (reuse) ------------------------------------------------------------------------------------

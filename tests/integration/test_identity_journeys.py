@@ -170,9 +170,11 @@ def test_a_stale_fraud_check_means_a_fresh_fraud_check_only(
 ) -> None:
     rp = identity_service(app)
     citizen = quick_citizen(app)
+    now = proving.clock()
+    # Proved 181 days ago: the credentials carry that `nbf`.
+    monkeypatch.setattr(proving, "clock", lambda: now - 181 * DAY)
     prove_with_passport(app, browser, rp, citizen)
-    proved_at = proving.clock()
-    monkeypatch.setattr(proving, "clock", lambda: proved_at + 181 * DAY)
+    monkeypatch.setattr(proving, "clock", lambda: now)
 
     response = start_identity_request(browser, rp, citizen)
     assert response.request.path == "/identity/confirm-your-details"
@@ -321,10 +323,12 @@ def test_a_journey_resumed_in_another_browser_is_refused(app: Flask, browser: Br
     start_identity_request(browser, rp, citizen)
     choose_route(browser, "web-passport")
     other = Browser(app.test_client())
+    # Without the first browser's session there is no form token either: refused before any check runs.
     response = other.client.post("/identity/check/passport", data={"passport_number": "321654987"})
     assert response.status_code == 400
+    response = other.client.get("/identity/check/passport")
+    assert response.status_code == 400
     assert "same browser you started in" in response.get_data(as_text=True)
-    assert other.client.get("/identity/start").status_code == 400
     assert stored_count(app, citizen.user_id) == 0
 
 
