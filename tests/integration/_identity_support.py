@@ -220,8 +220,7 @@ def security_answers(app: Flask, browser: Browser, levels: tuple[str, ...] = ("P
 
 
 def wrong_security_answers(app: Flask, browser: Browser) -> dict[str, Answer]:
-    right = security_answers(app, browser)
-    return {
-        name: (lambda options, correct=value: next(v for v, _ in options if v != correct))
-        for name, value in right.items()
-    }
+    def other_than(correct: Answer) -> Callable[[list[tuple[str, str]]], str]:
+        return lambda options: next(value for value, _label in options if value != correct)
+
+    return {name: other_than(value) for name, value in security_answers(app, browser).items()}

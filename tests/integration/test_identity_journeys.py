@@ -3,6 +3,8 @@ the core identity JWT checked exactly as a relying party does (the sample servic
 
 from __future__ import annotations
 
+from typing import Any
+
 import jwt
 import pytest
 from flask import Flask
@@ -63,7 +65,9 @@ def prove_with_passport(
     return str(response.location)
 
 
-def verified_identity(browser: Browser, rp: RelyingPartyUnderTest, location: str, vtr: list[str]) -> tuple[dict, dict]:  # type: ignore[type-arg]
+def verified_identity(
+    browser: Browser, rp: RelyingPartyUnderTest, location: str, vtr: list[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     body, userinfo = tokens_and_userinfo(browser.client, rp, location)
     sub = jwt.decode(body["id_token"], options={"verify_signature": False})["sub"]
     request = identity_request(browser.client, vtr)
