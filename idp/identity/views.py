@@ -42,6 +42,7 @@ from idp.lookups import find_client
 from idp.oidc.journeys import Journey, load_journey, record_identity_outcome
 from idp.services import current_services
 from idp.web.citizen_session import SignedIn, current_sign_in
+from idp.web.security_headers import origin_of
 
 identity_blueprint = Blueprint("identity", __name__, url_prefix="/identity")
 
@@ -76,6 +77,8 @@ def identity_journey_in_this_browser() -> ResponseReturnValue | None:
     state = _load(journey.id)
     if state is not None and not state.belongs_to(sign_in.user_id, sign_in.session_ref):
         return cannot_continue()
+    # CSP3 form-action governs the redirects after a form post: the last check's form leads back to the service.
+    g.form_action_origins = [origin_of(journey.request.redirect_uri)]
     g.identity_journey = journey
     g.sign_in = sign_in
     g.proving_state = state
