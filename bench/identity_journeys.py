@@ -12,8 +12,8 @@ the service (signing in is not counted); for reuse, from /authorize (silent sing
 from __future__ import annotations
 
 import argparse
-import re
 import base64
+import re
 import secrets
 import statistics
 import sys
@@ -119,7 +119,9 @@ def one_run(app: Flask) -> tuple[tuple[float, int], tuple[float, int]]:
     assert response.request.path == "/identity/confirm-your-details"
     response = browser.follow(post_page(browser, "/identity/confirm-your-details", [("answer", "correct")]))
     assert response.status_code == 302 and response.location.startswith(second.redirect_uri), (
-        response.status_code, re.findall(r'<h1[^>]*>([^<]*)|govuk-error-message">(.*?)</', browser.last_html, re.S))
+        response.status_code,
+        re.findall(r'<h1[^>]*>([^<]*)|govuk-error-message">(.*?)</', browser.last_html, re.S),
+    )
     reuse = (browser.elapsed, browser.requests)
     browser.timing = False
     return proving, reuse

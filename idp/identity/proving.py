@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import gettext
 from sqlalchemy import delete, select
 
@@ -222,18 +222,28 @@ def build_services() -> IdentityServices:
 
 def verified(tokens: Iterable[str], user_id: str) -> list[VerifiedCredential]:
     """Only credentials that verify now count; one that no longer does (a key removed, an issuer no longer
-    trusted) is left out, never read unverified."""
+    trusted) is left out, never read unverified. A request verifies each credential once: its pages ask for the
+    citizen's credentials several times."""
     pending = list(tokens)
     if not pending:
         return []
     keyring = current_services().keyring
     trusted = identity_services().trusted
+    seen: dict[tuple[str, str], VerifiedCredential | None] = (
+        g.setdefault("verified_credentials", {}) if has_request_context() else {}
+    )
     found = []
     for token in pending:
-        try:
-            found.append(verify_credential(token, keyring, trusted, subject=user_id))
-        except CredentialRejected as rejected:
-            log.warning("A stored credential no longer verifies: %s", rejected.reason)
+        key = (token, user_id)
+        if key not in seen:
+            try:
+                seen[key] = verify_credential(token, keyring, trusted, subject=user_id)
+            except CredentialRejected as rejected:
+                log.warning("A stored credential no longer verifies: %s", rejected.reason)
+                seen[key] = None
+        credential = seen[key]
+        if credential is not None:
+            found.append(credential)
     return found
 
 
