@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.accessibility import assert_no_axe_violations, axe_violations
+from tests.browser.conftest import Stack
 
 pytestmark = pytest.mark.browser
 
@@ -30,3 +31,11 @@ def test_faults_are_reported_by_rule_and_target(page: Page) -> None:
     assert "a faulty page" in report
     assert "image-alt (critical)" in report
     assert "at img" in report
+
+
+def test_the_check_runs_under_the_providers_content_security_policy(stack: Stack, page: Page) -> None:
+    response = page.goto(stack.provider_url + "sign-in")
+    assert response is not None and "script-src 'self' 'nonce-" in response.headers["content-security-policy"]
+    assert_no_axe_violations(page, "sign in")
+    page.evaluate("document.documentElement.removeAttribute('lang')")
+    assert "html-has-lang" in {violation["id"] for violation in axe_violations(page)}
