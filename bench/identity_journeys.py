@@ -6,7 +6,8 @@ production settings (IDP_ENV=production: no test mode, simulations untrusted, th
 
 Prints, per journey, the median and 90th percentile of the provider's time summed over every request of the
 journey, and the number of requests: for proving, from the hand-over at /identity/start to the redirect back to
-the service (signing in is not counted); for reuse, from /authorize (silent single sign-on) to the redirect back. The figures are in-process server time: no network, no browser.
+the service (signing in is not counted); for reuse, from /authorize (silent single sign-on) to the redirect back.
+The figures are in-process server time: no network, no browser.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.accessibility import assert_no_axe_violations
 from tests.browser.conftest import Service, Stack
 
 pytestmark = pytest.mark.browser
@@ -50,6 +51,7 @@ def _right_answer(question: str, options: list[str], accounts: list[dict[str, An
 
 def _answer_security_questions(page: Page) -> None:
     expect(page.get_by_role("heading", name="Answer security questions")).to_be_visible()
+    assert_no_axe_violations(page, "security questions")
     accounts = _kenneth_accounts()
     for fieldset in page.locator("fieldset").all():
         question = fieldset.locator("legend").inner_text().strip()
@@ -81,21 +83,26 @@ def _create_account_and_start(stack: Stack, page: Page, service: Service) -> Non
     page.get_by_label(re.compile("security code")).fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Prove your identity")).to_be_visible()
+    assert_no_axe_violations(page, "prove your identity")
     page.get_by_role("button", name="Continue").click()
 
 
 def _choose(page: Page, route_label: str) -> None:
+    assert_no_axe_violations(page, "choose a route")
     page.get_by_label(route_label).check()
     page.get_by_role("button", name="Continue").click()
 
 
 def _address_and_fraud(page: Page) -> None:
+    assert_no_axe_violations(page, "address")
     page.get_by_label("Postcode").fill("BA2 5AA")
     page.get_by_role("button", name="Continue").click()
+    assert_no_axe_violations(page, "addresses at a postcode")
     page.get_by_label("8 HADLEY ROAD", exact=False).first.check()
     page.get_by_label("What year did you start living at this address?").fill("2024")
     page.get_by_role("button", name="Continue").click()
     # The fraud check asks nothing: the citizen agrees to it.
+    assert_no_axe_violations(page, "fraud check")
     page.get_by_role("button", name="Continue").click()
 
 
@@ -107,6 +114,11 @@ def _expect_proven(page: Page, service: Service) -> None:
 
 
 def _passport(page: Page) -> None:
+    assert_no_axe_violations(page, "passport")
+    # Nothing entered: the error summary and the errors against each field.
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    assert_no_axe_violations(page, "passport, with errors")
     page.get_by_label("Passport number").fill("321654987")
     page.get_by_label("Surname").fill("DECERQUEIRA")
     page.get_by_label("Given names").fill("KENNETH")
@@ -129,6 +141,7 @@ def test_web_passport_route_then_reuse_at_the_state_pension_service(stack: Stack
     page.goto(pension.base_url + "/")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Confirm your details")).to_be_visible()
+    assert_no_axe_violations(page, "confirm your details")
     details = page.locator(".govuk-summary-list").inner_text()
     assert "KENNETH DECERQUEIRA" in details and "BA2 5AA" in details
     page.get_by_label("Yes, my details are correct").check()
@@ -142,6 +155,7 @@ def test_web_driving_licence_route(stack: Stack, page: Page) -> None:
     pension = stack.identity_services[0]
     _create_account_and_start(stack, page, pension)
     _choose(page, "Online, with a UK photocard driving licence")
+    assert_no_axe_violations(page, "driving licence")
     page.get_by_label("Surname").fill("DECERQUEIRA")
     page.get_by_label("First names").fill("KENNETH")
     _fill_date(page, "birth_date", "1965-07-08")
@@ -161,6 +175,7 @@ def test_document_app_route_is_a_plain_simulation(stack: Stack, page: Page) -> N
     _create_account_and_start(stack, page, pension)
     _choose(page, "With the GOV.UK ID Check app (a simulation in this service)")
     expect(page.get_by_text("This is a simulation", exact=False)).to_be_visible()
+    assert_no_axe_violations(page, "document app")
     page.get_by_label("UK passport with a chip").check()
     page.get_by_label("Passport number or licence number").fill("321654987")
     page.get_by_label("The document was read and the face matched").check()
@@ -173,13 +188,16 @@ def test_route_without_photo_id(stack: Stack, page: Page) -> None:
     pension = stack.identity_services[0]
     _create_account_and_start(stack, page, pension)
     _choose(page, "Online, without photo ID: with your bank account and National Insurance number")
+    assert_no_axe_violations(page, "your details")
     page.get_by_label("Given names").fill("Kenneth")
     page.get_by_label("Family name").fill("Decerqueira")
     _fill_date(page, "birth_date", "1965-07-08")
     page.get_by_role("button", name="Continue").click()
+    assert_no_axe_violations(page, "bank account")
     page.get_by_label("Sort code").fill("090142")
     page.get_by_label("Account number").fill("58977619")
     page.get_by_role("button", name="Continue").click()
+    assert_no_axe_violations(page, "National Insurance number")
     page.get_by_label("National Insurance number").fill("CE371839B")
     page.get_by_role("button", name="Continue").click()
     _address_and_fraud(page)
