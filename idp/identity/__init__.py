@@ -52,6 +52,8 @@ The modules, and what the journey uses from each:
     `issuers.build_registry(keyring, base_url, test_mode=)` gives the `IssuerRegistry` by name, with
     `trusted(trust_simulations=)` for `verify_credential`. `issuers.ISSUER_KEYS` lists the keyring purposes.
 
+    `claimed_identity` is the no-photo-ID route's first step: name and date of birth, no evidence.
+
 `registers`
     One interface per authority (`Registers`: passports, driving_licences, addresses, credit_reference, banks,
     national_insurance) and `registers.shipped.shipped_registers()`, the fictional data, loaded once per process.

@@ -271,7 +271,7 @@ class Credential:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": list(self.type), "credentialSubject": json_value(self.credential_subject)}
-        if not self.is_address:
+        if IDENTITY_CHECK_CREDENTIAL in self.type:
             out["evidence"] = json_value(self.evidence)
         return out
 

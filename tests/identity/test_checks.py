@@ -536,3 +536,27 @@ def test_the_test_mode_fraud_source(checks: Checks) -> None:
     }
     credential = verified(checks, run(checks, "test-mode", answers))
     assert credential.vc.evidence[0].failed_check_details[0].fraud_check == "available_authoritative_source"
+
+
+# -- the claimed identity ------------------------------------------------------------------------------------------
+
+
+def test_the_claimed_identity_is_an_assertion_without_evidence(checks: Checks) -> None:
+    answers = {"given_names": "Priya", "family_name": "Sharma", "birth_date": "1988-07-19"}
+    credential = verified(checks, run(checks, "claimed_identity", answers))
+    assert credential.vc.type == ("VerifiableCredential", "IdentityAssertionCredential")
+    assert credential.vc.evidence == ()
+    assert credential.vc.credential_subject.name[0].family_name == "Sharma"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"given_names": ""}, "given_names"),
+        ({"family_name": " "}, "family_name"),
+        ({"birth_date": "1988-02-31"}, "birth_date"),
+    ],
+)
+def test_the_claimed_identity_refuses_bad_input(checks: Checks, change: dict[str, str], field: str) -> None:
+    answers = {"given_names": "Priya", "family_name": "Sharma", "birth_date": "1988-07-19", **change}
+    assert field in refused(run(checks, "claimed_identity", answers))

@@ -171,6 +171,7 @@ def test_production_trusts_no_simulation(checks: Checks) -> None:
         "security_questions",
         "bank_account",
         "national_insurance",
+        "claimed_identity",
     }
     app_iss = BASE_URL.rstrip("/") + "/issuers/document_app"
     token = sign(checks, passport_credential(), purpose="issuer:document_app", iss=app_iss)

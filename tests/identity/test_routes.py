@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from idp.identity.contra_indicators import Mitigation
-from idp.identity.credentials import Address, VerifiedCredential
+from idp.identity.credentials import VerifiedCredential
 from idp.identity.decision import decide
+from idp.identity.identity_claims import claimed_identity
 from idp.identity.issuers.base import CheckContext, ClaimedIdentity, EvidenceRequest
 from idp.identity.issuers.security_questions import SecurityQuestionsIssuer
 from idp.identity.registers import PassportRecord
@@ -81,18 +82,24 @@ def test_web_driving_licence_route_reaches_p2(checks: Checks) -> None:
 
 
 def test_the_route_without_photo_id_reaches_p2(checks: Checks) -> None:
-    priya = ClaimedIdentity("PRIYA", "SHARMA", "1988-07-19", (Address(postal_code="YO10 3BP"),))
+    claim = {"given_names": "Priya", "family_name": "Sharma", "birth_date": "1988-07-19"}
+    asserted = verified(checks, run(checks, "claimed_identity", claim))
+    priya = claimed_identity([asserted, address_for(checks, 100120014819)])
+    assert priya is not None
     bank = verified(checks, run(checks, "bank_account", {"sort_code": "090142", "account_number": "72938757"}, priya))
     nino = verified(checks, run(checks, "national_insurance", {"national_insurance_number": "CE102344B"}, priya))
     address = address_for(checks, 100120014819)
     claimed = claimed_from(bank, address)
     fraud = verified(checks, run(checks, "fraud", {}, claimed))
-    credentials = [bank, nino, address, fraud, answered_questions(checks, claimed)]
+    credentials = [asserted, bank, nino, address, fraud, answered_questions(checks, claimed)]
     decision = decide(credentials, "onelogin", ["P2"], NOW)
     assert decision.requested_vot == "P2"
     assert decision.assessment.scores.evidences[1].strength == 2  # both documents count
     # The bank account alone is not enough.
-    assert decide([bank, address, fraud, credentials[-1]], "onelogin", ["P2"], NOW).requested_vot is None
+    assert decide([asserted, bank, address, fraud, credentials[-1]], "onelogin", ["P2"], NOW).requested_vot is None
+    # A claimed identity that disagrees with the checks is a mismatch.
+    other = verified(checks, run(checks, "claimed_identity", {**claim, "birth_date": "1988-07-20"}))
+    assert decide([*credentials, other], "onelogin", ["P2"], NOW).assessment.mismatched == ("birthDate",)
 
 
 def test_the_app_route_reaches_p3(checks: Checks) -> None:
