@@ -24,6 +24,7 @@ from idp.identity.credentials import (
 )
 from idp.identity.issuers import build_registry
 from idp.identity.issuers.base import purpose_for
+from idp.keys.rotation import KeyRuleError, check_purpose, kept_after_retirement
 from tests.identity.conftest import BASE_URL, Checks
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -185,3 +186,14 @@ def test_the_test_mode_is_off_unless_configured(checks: Checks) -> None:
     assert registry.test_mode is None
     assert "test-mode" not in {t.name for t in registry.trusted(trust_simulations=True).values()}
     assert checks.registry.test_mode is not None
+
+
+def test_the_checks_keys_are_never_purged(checks: Checks) -> None:
+    # Stored credentials are verified again when an identity is reused, years after they were signed.
+    assert kept_after_retirement("issuer:passport")
+    assert kept_after_retirement("issuer:test-mode")
+    assert not kept_after_retirement("oidc")
+    assert not kept_after_retirement("identity")
+    check_purpose("issuer:passport", "ES256")
+    with pytest.raises(KeyRuleError):
+        check_purpose("issuer:passport", "RS256")
