@@ -9,6 +9,7 @@ are the questions checked.
 
 from __future__ import annotations
 
+import hmac
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -184,7 +185,8 @@ class SecurityQuestionsIssuer(Issuer):
         failed: list[CheckDetail] = []
         for question in asked:
             detail = CheckDetail(check_method="kbv", kbv_response_mode="multiple_choice", kbv_quality=2)
-            (passed if text(answers, question.id) == question.answer else failed).append(detail)
+            right = hmac.compare_digest(text(answers, question.id).encode(), question.answer.encode())
+            (passed if right else failed).append(detail)
         if len(passed) >= needed:
             evidence = Evidence(
                 txn=txn(), verification_score=score, check_details=tuple(passed), failed_check_details=tuple(failed)
