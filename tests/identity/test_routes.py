@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from idp.identity.contra_indicators import Mitigation
-from idp.identity.credentials import VerifiedCredential
+from idp.identity.credentials import CredentialRejected, VerifiedCredential, verify_credential
 from idp.identity.decision import decide
 from idp.identity.identity_claims import claimed_identity
 from idp.identity.issuers.base import CheckContext, ClaimedIdentity, EvidenceRequest
@@ -165,3 +167,20 @@ def test_six_months_later_only_the_fraud_check_is_stale(checks: Checks) -> None:
     assert decision.requested_vot is None
     assert decision.fraud_check_stale
     assert [gap.part.value for gap in decision.assessment.missing] == ["fraud"]
+
+
+def test_an_integrator_reaches_p2_in_test_mode_but_production_trusts_none_of_it(checks: Checks) -> None:
+    person = {"given_names": "Test", "family_name": "User", "birth_date": "1990-01-01"}
+    picked = [
+        {"imitates": "passport", "strength": "4", "validity": "2"},
+        {"imitates": "address", "postcode": "SW1A 2AA"},
+        {"imitates": "fraud", "fraud": "2", "activity": "1", "contra_indicators": "P02"},
+        {"imitates": "security_questions", "verification": "2"},
+    ]
+    credentials = [verified(checks, run(checks, "test-mode", {**person, **answers})) for answers in picked]
+    decision = decide(credentials, "onelogin", ["P2"], NOW)
+    assert (decision.requested_vot, decision.assessment.profile, decision.return_codes) == ("P2", "M1A", ("P",))
+    production = checks.registry.trusted(trust_simulations=False)
+    for credential in credentials:
+        with pytest.raises(CredentialRejected, match="untrusted_issuer"):
+            verify_credential(credential.jwt, checks.keyring, production)
