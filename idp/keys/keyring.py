@@ -32,6 +32,7 @@ from idp.keys.rotation import (
     check_activation,
     check_purpose,
     check_retirement,
+    kept_after_retirement,
     kid_for,
     purgeable,
 )
@@ -287,7 +288,7 @@ class Keyring:
         removed = [
             row
             for row in session.scalars(select(SigningKey).where(SigningKey.state == KeyState.RETIRED.value))
-            if purgeable(_facts(row), now, longest_token_lifetime)
+            if purgeable(_facts(row), now, longest_token_lifetime) and not kept_after_retirement(row.purpose)
         ]
         for row in removed:
             session.delete(row)
