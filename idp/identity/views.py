@@ -18,7 +18,6 @@ from idp.identity.forms import (
 )
 from idp.identity.forms import (
     DETAILS_CORRECT,
-    ClaimedIdentityForm,
     ConfirmDetailsForm,
     RouteForm,
     add_error,
@@ -29,7 +28,6 @@ from idp.identity.outcome import IdentityOutcome
 from idp.identity.proving_journey import (
     ADDRESS_CHANGE,
     ADDRESS_CHANGED,
-    CLAIMED_IDENTITY,
     DOCUMENT_APP,
     FRAUD_REFRESH,
     FRESH_FRAUD_CHECK,
@@ -110,8 +108,6 @@ def _service_name() -> str:
 
 
 def _step_url(step: str) -> str:
-    if step == CLAIMED_IDENTITY:
-        return url_for("identity.your_details")
     return url_for("identity.check", name=step)
 
 
@@ -230,28 +226,6 @@ def _after_check(state: ProvingState, name: str, credential: str | None) -> Resp
         return finish(state)
     _save(state)
     return _next_page(state)
-
-
-@identity_blueprint.route("/your-details", methods=["GET", "POST"])
-def your_details() -> ResponseReturnValue:
-    """The route without photo ID starts with the name and date of birth the citizen claims (reference §6)."""
-    state = _state()
-    if state is None or state.current_step != CLAIMED_IDENTITY:
-        if request.method == "POST":
-            step = state.current_step if state else None
-            return render_template("identity/out_of_order.html", step=step), 409
-        return redirect(url_for("identity.start"))
-    form = ClaimedIdentityForm()
-    if form.validate_on_submit():
-        state.claimed = {
-            "given_names": str(form.given_names.data).upper(),
-            "family_name": str(form.family_name.data).upper(),
-            "birth_date": str(form.birth_date.data),
-        }
-        state.complete(CLAIMED_IDENTITY, None)
-        _save(state)
-        return _next_page(state)
-    return render_template("identity/your_details.html", form=form), 400 if form.errors else 200
 
 
 @identity_blueprint.get("/try-another-way")

@@ -109,7 +109,7 @@ def _address_and_fraud(page: Page) -> None:
 def _expect_proven(page: Page, service: Service) -> None:
     expect(page).to_have_url(service.base_url + "/account", timeout=30000)
     main = page.locator("main").inner_text()
-    assert "KENNETH DECERQUEIRA" in main
+    assert "KENNETH DECERQUEIRA" in main.upper()
     assert "1965-07-08" in main
 
 
@@ -189,8 +189,8 @@ def test_route_without_photo_id(stack: Stack, page: Page) -> None:
     _create_account_and_start(stack, page, pension)
     _choose(page, "Online, without photo ID: with your bank account and National Insurance number")
     assert_no_axe_violations(page, "your details")
-    page.get_by_label("Given names").fill("Kenneth")
-    page.get_by_label("Family name").fill("Decerqueira")
+    page.get_by_label("First names").fill("Kenneth")
+    page.get_by_label("Last name").fill("Decerqueira")
     _fill_date(page, "birth_date", "1965-07-08")
     page.get_by_role("button", name="Continue").click()
     assert_no_axe_violations(page, "bank account")
