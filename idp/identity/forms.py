@@ -29,10 +29,20 @@ class FieldSpec:
     autocomplete: str | None = None
 
 
+class TranslatedDateInput(GovDateInput):
+    """govuk-frontend-wtf writes "Day", "Month" and "Year" in English; these follow the page's language."""
+
+    def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
+        params: dict[str, Any] = super().map_gov_params(field, **kwargs)
+        for item, label in zip(params.get("items", []), (_l("Day"), _l("Month"), _l("Year")), strict=False):
+            item["label"] = str(label)
+        return params
+
+
 class DateOfThreeParts(Field):
     """Day, month and year as GOV.UK asks for a date; the check, not the form, decides whether it is a real date."""
 
-    widget = GovDateInput()
+    widget = TranslatedDateInput()
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist:

@@ -24,9 +24,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     NO_PHOTO_ID: ("claimed_identity", "bank_account", "national_insurance", "address", "fraud", "security_questions"),
 }
 
-# Reference §4.3: what a change of details from the reuse page starts.
+# Reference §4.3: a stale fraud check (every one older than 180 days) means a fresh fraud check only.
 FRESH_FRAUD_CHECK = ("fraud",)
-ADDRESS_CHANGE = ("address", "fraud")
 
 # Journey kinds, as recorded in the proving record.
 NEW = "new"

@@ -24,9 +24,9 @@ from idp.identity.forms import (
     answers_of,
     check_form,
 )
+from idp.identity.freshness import Change, Reproof, checks_after_change
 from idp.identity.outcome import IdentityOutcome
 from idp.identity.proving_journey import (
-    ADDRESS_CHANGE,
     ADDRESS_CHANGED,
     DOCUMENT_APP,
     FRAUD_REFRESH,
@@ -258,11 +258,14 @@ def confirm_details() -> ResponseReturnValue:
                 return _next_page(state)
             state.start_steps(REUSE, ())
             return finish(state)
-        if form.answer.data == DETAILS_ADDRESS_CHANGED:
-            state.start_steps(ADDRESS_CHANGED, ADDRESS_CHANGE)
+        # The domain's change rules: an address → address and fraud checks; a date of birth (or both names, which
+        # this page does not tell apart from it) → prove again.
+        changes = {Change.ADDRESS} if form.answer.data == DETAILS_ADDRESS_CHANGED else {Change.BIRTH_DATE}
+        reproof, checks = checks_after_change(changes)
+        if reproof is Reproof.CHECKS:
+            state.start_steps(ADDRESS_CHANGED, tuple(check.value for check in checks))
             _save(state)
             return _next_page(state)
-        # A changed date of birth or name: prove again, from the start (spec: "Reuse, freshness and change").
         state.start_steps(NEW, ())
         state.credentials = []
         state.ignore_stored = True

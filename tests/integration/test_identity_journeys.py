@@ -385,3 +385,15 @@ def test_a_stored_credential_with_a_bad_signature_is_not_read(app: Flask, browse
         db.session.commit()
     response = start_identity_request(browser, rp, citizen)
     assert response.request.path == "/identity/prove-your-identity"  # not "confirm your details"
+
+
+def test_the_proving_pages_in_welsh(app: Flask, browser: Browser) -> None:
+    rp = identity_service(app)
+    start_identity_request(browser, rp, quick_citizen(app))
+    browser.get("/identity/prove-your-identity?lang=cy")
+    assert "Profi eich hunaniaeth" in browser.last_html
+    browser.get("/identity/choose-how?lang=cy")
+    assert "Sut ydych chi eisiau profi eich hunaniaeth?" in browser.last_html
+    post_page(browser, "/identity/choose-how", [("route", "web-passport")])
+    browser.get("/identity/check/passport?lang=cy")
+    assert "Diwrnod" in browser.last_html and "Blwyddyn" in browser.last_html
