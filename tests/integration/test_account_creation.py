@@ -64,9 +64,7 @@ def _to_email_code_step(browser: Browser, rp: RelyingPartyUnderTest, email: str)
 
 def _to_password_step(app: Flask, browser: Browser, rp: RelyingPartyUnderTest, email: str) -> None:
     _to_email_code_step(browser, rp, email)
-    response = browser.follow(
-        browser.post_form("/create-account/check-email", {"code": latest_code_to(app, email)})
-    )
+    response = browser.follow(browser.post_form("/create-account/check-email", {"code": latest_code_to(app, email)}))
     assert response.request.path == "/create-account/password"
 
 
@@ -144,7 +142,8 @@ def test_an_international_number_is_kept_in_e164(app: Flask, browser: Browser, r
     response = browser.follow(browser.post_form("/set-up-text-message", {"phone_number": "+33 6 12 34 56 78"}))
     assert response.request.path == "/set-up-text-message/check-phone"
     code = latest_code_to(app, "+33612345678")
-    redirected_to(browser.follow(browser.post_form("/set-up-text-message/check-phone", {"code": code})), rp.redirect_uri)
+    response = browser.follow(browser.post_form("/set-up-text-message/check-phone", {"code": code}))
+    redirected_to(response, rp.redirect_uri)
     user = _user(app, email)
     assert user is not None and user.phone_number == "+33612345678"
 
@@ -201,7 +200,8 @@ def test_a_wrong_phone_code_is_refused_and_a_new_one_can_be_sent(
     if second != first:
         refused = browser.post_form("/set-up-text-message/check-phone", {"code": first})
         assert SECURITY_CODE_ERROR in refused.get_data(as_text=True)
-    redirected_to(browser.follow(browser.post_form("/set-up-text-message/check-phone", {"code": second})), rp.redirect_uri)
+    response = browser.follow(browser.post_form("/set-up-text-message/check-phone", {"code": second}))
+    redirected_to(response, rp.redirect_uri)
 
 
 def test_wrong_expired_and_reused_email_codes(app: Flask, browser: Browser, rp: RelyingPartyUnderTest) -> None:
