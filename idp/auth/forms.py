@@ -117,7 +117,7 @@ class SentCodeForm(FlaskForm):
 
 
 class SendCodeAgainForm(FlaskForm):
-    submit = SubmitField(_l("Send the code again"), widget=GovSubmitInput())
+    send_again = SubmitField(_l("Send the code again"), widget=GovSubmitInput())
 
 
 TEXT_MESSAGE = "sms"
