@@ -199,6 +199,8 @@ def sign_in() -> ResponseReturnValue:
     if form.validate_on_submit():
         email = normalise_email(form.email.data)
         user = db.session.scalars(select(User).where(User.email == email)).first()
+        for key in JOURNEY_KEYS:  # a new email starts the journey again: nothing of an earlier one carries over
+            session.pop(key, None)
         if user is None:
             session[NEW_EMAIL] = email
             return render_template("auth/no_account.html", email=email)

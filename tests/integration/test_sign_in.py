@@ -294,3 +294,14 @@ def _csrf(browser: Browser) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', browser.last_html)
     assert match, "no CSRF token on the last page"
     return match.group(1)
+
+
+def test_a_new_email_starts_the_journey_again(app: Flask, browser: Browser, rp: RelyingPartyUnderTest) -> None:
+    first = text_message_citizen(app)
+    second = create_citizen(app)
+    _to_phone_code(browser, rp, first)
+    browser.get("/sign-in")
+    browser.follow(browser.post_form("/sign-in", {"email": second.email}))
+    # The first citizen's password no longer counts: the code step sends back to the start.
+    response = browser.get("/sign-in/security-code")
+    assert response.status_code == 302 and response.location == "/sign-in"
