@@ -52,10 +52,10 @@ def services_used(user_id: str) -> list[ServiceUse]:
     """Every service the citizen signed in to, most recently used first."""
     last_used = func.max(AuditEvent.at)
     rows = db.session.execute(
-        select(AuditEvent.client_id, func.min(AuditEvent.at), last_used, Client.name)
+        select(Client.client_id, func.min(AuditEvent.at), last_used, Client.name)
         .join(Client, Client.client_id == AuditEvent.client_id)
         .where(AuditEvent.user_id == user_id, AuditEvent.event == "service_sign_in")
-        .group_by(AuditEvent.client_id, Client.name)
+        .group_by(Client.client_id, Client.name)
         .order_by(last_used.desc())
     ).all()
     return [ServiceUse(client_id, name, first, last) for client_id, first, last, name in rows]
