@@ -63,7 +63,13 @@ def test_the_account_is_behind_the_signed_in_rule(app: Flask) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/account", "/account/change-password", "/account/sign-out-everywhere", "/account/delete", "/account/change-email"],
+    [
+        "/account",
+        "/account/change-password",
+        "/account/sign-out-everywhere",
+        "/account/delete",
+        "/account/change-email",
+    ],
 )
 def test_a_citizen_not_signed_in_is_sent_to_sign_in(app: Flask, path: str) -> None:
     response = app.test_client().get(path)
@@ -282,7 +288,7 @@ def test_a_password_change_posted_twice_changes_it_once(app: Flask, browser: Bro
     assert _password_works(app, citizen.user_id, NEW_PASSWORD)
 
 
-# -- the password again before sensitive changes ------------------------------------------------------------------------
+# -- the password again before sensitive changes ---------------------------------------------------------------
 
 
 def test_changing_the_email_after_a_while_asks_for_the_password(
