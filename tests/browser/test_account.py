@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import time
 import uuid
@@ -37,9 +38,7 @@ class AccountHolder:
         return self.security_code()
 
 
-def _now(offset: float) -> object:
-    import datetime
-
+def _now(offset: float) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(time.time() + offset, tz=datetime.UTC)
 
 
