@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from govuk_frontend_wtf.main import WTFormsHelpers
 
     from idp.account.views import account_blueprint
+    from idp.auth.recovery import recovery_blueprint
     from idp.auth.views import auth_blueprint
     from idp.oidc.userinfo import bearer_token_required, userinfo_blueprint
     from idp.oidc.views import oidc_blueprint
@@ -72,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprint(app, auth_blueprint, public)
     register_blueprint(app, pages_blueprint, public)
     register_blueprint(app, account_blueprint, signed_in)
+    register_blueprint(app, recovery_blueprint, public)
     if app.config["IDP_ENV"] in ("development", "test"):
         from idp.notify.development_inbox import development_inbox_blueprint, development_only
 

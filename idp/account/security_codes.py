@@ -6,6 +6,7 @@ account; `NewFactorJourney` says which blueprint the pages sit in and what happe
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,8 +77,11 @@ def authenticator_app(user: User, journey: NewFactorJourney) -> ResponseReturnVa
     form = SecurityCodeForm()
     if form.validate_on_submit():
         step = totp.matching_step(secret, form.code.data or "")
-        # RFC 6238 §5.2: an accepted code is not accepted a second time.
-        if step is not None and services.store.add(f"totp-used:{user.id}:{step}", b"1", 180):
+        # RFC 6238 §5.2: an accepted code is not accepted a second time. Keyed by the new secret, so that the old
+        # app's code used to sign in a moment ago does not block the new app's code of the same time step.
+        fingerprint = hashlib.sha256(secret.encode()).hexdigest()[:16]
+        if step is not None and services.store.add(f"totp-set-up:{user.id}:{fingerprint}:{step}", b"1", 180):
+            services.store.add(f"totp-used:{user.id}:{step}", b"1", 180)  # nor again to sign in
             user.totp_secret_encrypted = services.secret_box.seal(secret.encode(), context=f"totp:{user.id}")
             user.mfa_method = AUTH_APP
             user.phone_number = None
