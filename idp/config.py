@@ -58,6 +58,8 @@ def settings_from_environment() -> dict[str, Any]:
         "IDP_ARGON2_CONCURRENCY": _int("IDP_ARGON2_CONCURRENCY", 1),
         "IDP_SIGN_IN_ATTEMPTS": _int("IDP_SIGN_IN_ATTEMPTS", 6),
         "IDP_SIGN_IN_LOCKOUT_SECONDS": _int("IDP_SIGN_IN_LOCKOUT_SECONDS", 900),
+        # Changing the email or the security codes needs the password again unless given this recently.
+        "IDP_ACCOUNT_CONFIRM_PASSWORD_SECONDS": _int("IDP_ACCOUNT_CONFIRM_PASSWORD_SECONDS", 300),
         "IDP_OUTBOX_IN_PROCESS": _bool(env.get("IDP_OUTBOX_IN_PROCESS"), environment == "development"),
         "IDP_OUTBOX_MAX_ATTEMPTS": _int("IDP_OUTBOX_MAX_ATTEMPTS", 12),
         "IDP_LOG_LEVEL": env.get("IDP_LOG_LEVEL", "INFO"),

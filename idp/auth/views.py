@@ -20,6 +20,7 @@ from idp.extensions import db
 from idp.models import User
 from idp.oidc.journeys import load_journey
 from idp.services import current_services
+from idp.web.access import safe_return_path
 from idp.web.citizen_session import current_sign_in, record_sign_in
 from idp.web.security_headers import origin_of
 
@@ -53,7 +54,7 @@ def _finish_sign_in(user: User, credential_level: str) -> ResponseReturnValue:
     if journey_id:
         session["authenticated_for_journey"] = journey_id
         return redirect(url_for("oidc.continue_journey"))
-    return redirect(url_for("pages.signed_in"))
+    return redirect(safe_return_path(session.pop("return_to", None)) or url_for("pages.signed_in"))
 
 
 def _pending_user(key: str) -> User | None:
