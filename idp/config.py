@@ -60,6 +60,8 @@ def settings_from_environment() -> dict[str, Any]:
         "IDP_SIGN_IN_LOCKOUT_SECONDS": _int("IDP_SIGN_IN_LOCKOUT_SECONDS", 900),
         # Changing the email or the security codes needs the password again unless given this recently.
         "IDP_ACCOUNT_CONFIRM_PASSWORD_SECONDS": _int("IDP_ACCOUNT_CONFIRM_PASSWORD_SECONDS", 300),
+        # How long a passkey ceremony's challenge may be answered (WebAuthn recommends 300 s with user verification).
+        "IDP_PASSKEY_CHALLENGE_TTL": _int("IDP_PASSKEY_CHALLENGE_TTL", 300),
         "IDP_OUTBOX_IN_PROCESS": _bool(env.get("IDP_OUTBOX_IN_PROCESS"), environment == "development"),
         "IDP_OUTBOX_MAX_ATTEMPTS": _int("IDP_OUTBOX_MAX_ATTEMPTS", 12),
         "IDP_LOG_LEVEL": env.get("IDP_LOG_LEVEL", "INFO"),

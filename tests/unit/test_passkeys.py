@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,11 +51,12 @@ def sign_in(
     ceremonies: PasskeyCeremonies,
     authenticator: SoftwareAuthenticator,
     passkey: RegisteredPasskey,
+    *,
     user_id: str | None = None,
-    **behaviour: object,
-) -> tuple[str, dict[str, object]]:
+    **behaviour: Any,
+) -> tuple[str, dict[str, Any]]:
     ceremony = ceremonies.start_authentication(user_id=user_id)
-    return ceremony.ceremony_id, authenticator.get(ceremony.options_json, **behaviour)  # type: ignore[arg-type]
+    return ceremony.ceremony_id, authenticator.get(ceremony.options_json, **behaviour)
 
 
 def finish(
@@ -158,13 +160,13 @@ def test_a_registration_challenge_is_single_use_and_bound_to_its_user(ceremonies
     ceremony = ceremonies.start_registration(user_id=USER, user_name="citizen@example.com", existing=[])
     body = json.dumps(authenticator.create(ceremony.options_json))
     other = "0f0f0f0f-0000-4000-8000-000000000000"
-    assert refusal(lambda: ceremonies.finish_registration(ceremony.ceremony_id, user_id=other, credential_json=body)) == (
-        Reason.STALE_CHALLENGE
-    )
+    assert refusal(
+        lambda: ceremonies.finish_registration(ceremony.ceremony_id, user_id=other, credential_json=body)
+    ) == (Reason.STALE_CHALLENGE)
     # The wrong user's attempt spent the challenge: the right user must start again.
-    assert refusal(lambda: ceremonies.finish_registration(ceremony.ceremony_id, user_id=USER, credential_json=body)) == (
-        Reason.STALE_CHALLENGE
-    )
+    assert refusal(
+        lambda: ceremonies.finish_registration(ceremony.ceremony_id, user_id=USER, credential_json=body)
+    ) == (Reason.STALE_CHALLENGE)
 
 
 def test_malformed_registration_is_refused(ceremonies: PasskeyCeremonies) -> None:
@@ -261,7 +263,7 @@ def test_authentication_refuses(
     ceremonies: PasskeyCeremonies,
     authenticator: SoftwareAuthenticator,
     passkey: RegisteredPasskey,
-    behaviour: dict[str, object],
+    behaviour: dict[str, Any],
     reason: Reason,
 ) -> None:
     used = RegisteredPasskey(passkey.credential_id, USER, passkey.public_key, sign_count=5)
@@ -329,7 +331,7 @@ def test_garbage_inside_a_well_formed_assertion_is_refused(
     ceremonies: PasskeyCeremonies, authenticator: SoftwareAuthenticator, passkey: RegisteredPasskey
 ) -> None:
     ceremony_id, assertion = sign_in(ceremonies, authenticator, passkey)
-    response = dict(assertion["response"])  # type: ignore[call-overload]
+    response = dict(assertion["response"])
     response["clientDataJSON"] = b64url(b"not json at all")
     assertion["response"] = response
     assert refusal(lambda: finish(ceremonies, ceremony_id, assertion, passkey)) == Reason.MALFORMED
