@@ -51,11 +51,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale)
 
     from idp import services
-    from idp.web import security_headers
+    from idp.web import language, security_headers
     from idp.web.security_headers import csp_nonce
 
     services.init_app(app)
     security_headers.init_app(app)
+    language.init_app(app)
 
     from govuk_frontend_wtf.main import WTFormsHelpers
 

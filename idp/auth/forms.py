@@ -22,7 +22,10 @@ class EmailForm(FlaskForm):
         _l("Email address"),
         widget=GovTextInput(),
         filters=[lambda v: (v or "").strip()],
-        validators=[DataRequired(message=_l("Enter your email address")), Length(max=256)],
+        validators=[
+            DataRequired(message=_l("Enter your email address")),
+            Length(max=256, message=_l("Your email address must be 256 characters or fewer")),
+        ],
     )
     submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
