@@ -60,8 +60,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from govuk_frontend_wtf.main import WTFormsHelpers
 
+    from idp.account.passkeys import passkey_account_blueprint
     from idp.account.views import account_blueprint
     from idp.auth.recovery import recovery_blueprint
+    from idp.auth.passkey_views import passkey_sign_in_blueprint
     from idp.auth.views import auth_blueprint
     from idp.oidc.userinfo import bearer_token_required, userinfo_blueprint
     from idp.oidc.views import oidc_blueprint
@@ -79,6 +81,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from idp.notify.development_inbox import development_inbox_blueprint, development_only
 
         register_blueprint(app, development_inbox_blueprint, development_only)
+    register_blueprint(app, passkey_sign_in_blueprint, public)
+    register_blueprint(app, passkey_account_blueprint, signed_in)
     register_error_pages(app)
     _serve_published_documents(app)
     if app.config["IDP_OUTBOX_IN_PROCESS"]:

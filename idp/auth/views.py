@@ -58,6 +58,19 @@ def _finish_sign_in(user: User, credential_level: str) -> ResponseReturnValue:
     return redirect(safe_return_path(session.pop("return_to", None)) or url_for("pages.signed_in"))
 
 
+def _second_factor_page(user: User) -> str:
+    """A citizen with a passkey uses it; the security code remains a link away."""
+    from idp.auth.passkey_views import has_passkey
+
+    return url_for("passkeys.second_factor") if has_passkey(user.id) else url_for("auth.security_code")
+
+
+def offer_passkey(finished: ResponseReturnValue) -> ResponseReturnValue:
+    from idp.account.passkeys import offer_passkey as offer
+
+    return offer(finished)
+
+
 def _pending_user(key: str) -> User | None:
     user_id = session.get(key)
     return db.session.get(User, user_id) if user_id else None
@@ -92,7 +105,7 @@ def start() -> ResponseReturnValue:
         user = db.session.get(User, sign_in.user_id)
         if user is not None and user.mfa_method:
             session["password_ok_for"] = user.id
-            return redirect(url_for("auth.security_code"))
+            return redirect(_second_factor_page(user))
     return redirect(url_for("auth.sign_in"))
 
 
@@ -139,7 +152,7 @@ def password() -> ResponseReturnValue:
             return redirect(url_for("auth.set_up_authenticator_app"))
         if not _journey_needs_second_factor():
             return _finish_sign_in(user, "Cl")
-        return redirect(url_for("auth.security_code"))
+        return redirect(_second_factor_page(user))
     return render_template("auth/password.html", form=form, email=user.email)
 
 
@@ -229,7 +242,7 @@ def set_up_authenticator_app() -> ResponseReturnValue:
             user.totp_secret_encrypted = current_services().secret_box.seal(secret.encode(), context=f"totp:{user.id}")
             user.mfa_method = "auth_app"
             audit.record("mfa_set_up", actor="citizen", user_id=user.id, method="auth_app")
-            return _finish_sign_in(user, "Cl.Cm")
+            return offer_passkey(_finish_sign_in(user, "Cl.Cm"))
     return render_template(
         "auth/set_up_authenticator_app.html",
         form=form,

@@ -54,7 +54,9 @@ def test_create_an_account_and_return_to_the_service(app: Flask, browser: Browse
     assert 'src="data:image/svg+xml;base64,' in page
 
     response = browser.follow(browser.post_form("/set-up-authenticator-app", {"code": pyotp.TOTP(secret).now()}))
-    result = redirected_to(response, rp.redirect_uri)
+    assert response.request.path == "/create-account/passkey", "a passkey is offered before going back"
+    response = browser.post_form("/create-account/passkey/skip", {})
+    result = redirected_to(browser.follow(response), rp.redirect_uri)
     assert result["state"] == rp.last_state
 
     token = exchange(browser.client, rp, result["code"])
@@ -122,9 +124,8 @@ def test_wrong_code_at_set_up_is_refused(app: Flask, browser: Browser, rp: Relyi
     with app.app_context():
         user = db.session.scalars(select(User).where(User.email == email)).one()
         assert user.mfa_method is None
-    result = redirected_to(
-        browser.follow(browser.post_form("/set-up-authenticator-app", {"code": totp.now()})), rp.redirect_uri
-    )
+    browser.follow(browser.post_form("/set-up-authenticator-app", {"code": totp.now()}))
+    result = redirected_to(browser.follow(browser.post_form("/create-account/passkey/skip", {})), rp.redirect_uri)
     assert "code" in result
 
 
