@@ -62,8 +62,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from idp.account.passkeys import passkey_account_blueprint
     from idp.account.views import account_blueprint
-    from idp.auth.recovery import recovery_blueprint
     from idp.auth.passkey_views import passkey_sign_in_blueprint
+    from idp.auth.recovery import recovery_blueprint
     from idp.auth.views import auth_blueprint
     from idp.oidc.userinfo import bearer_token_required, userinfo_blueprint
     from idp.oidc.views import oidc_blueprint

@@ -19,12 +19,15 @@ from idp.account.security_codes import NewFactorJourney, locked_page, used_code_
 from idp.auth.codes import CHANGE_SECOND_FACTOR, RESET_PASSWORD, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import NewPasswordForm, normalise_email
 from idp.auth.limits import SECURITY_CODE
+from idp.auth.views import allow_forms_to_lead_back_to_the_service
 from idp.extensions import db
 from idp.models import User
 from idp.notify.messages import EMAIL_CODE, PASSWORD_CHANGED, PASSWORD_RESET_CODE
 from idp.services import current_services
 
 recovery_blueprint = Blueprint("recovery", __name__)
+# A recovered sign-in goes on to the service: the last form's redirect may lead there (CSP form-action).
+recovery_blueprint.before_request(allow_forms_to_lead_back_to_the_service)
 
 
 def _user_in(key: str) -> User | None:
