@@ -8,8 +8,6 @@ but the failure count of the security-code lockout.
 
 from __future__ import annotations
 
-import time
-
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -21,11 +19,10 @@ from idp.auth.passkey_forms import PasskeyAssertionForm
 from idp.auth.passkeys import Authenticated, PasskeyCeremonies, PasskeyRefused, Reason, RegisteredPasskey
 from idp.auth.views import (
     _count_failure,
-    _finish_sign_in,
     _locked_page,
-    _locked_until,
-    _pending_user,
+    _user_in,
     allow_forms_to_lead_back_to_the_service,
+    finish_sign_in,
 )
 from idp.extensions import db
 from idp.models import Passkey, User
@@ -120,7 +117,7 @@ def record_refusal(refused: PasskeyRefused, purpose: str) -> ResponseReturnValue
             "passkey_refused", actor="citizen", user_id=refused.user_id, purpose=purpose, reason=refused.reason
         )
     if refused.reason in FAILED_ASSERTIONS and _count_failure(LOCKOUT_STEP, refused.user_id):
-        return _locked_page(time.time() + current_app.config["IDP_SIGN_IN_LOCKOUT_SECONDS"])
+        return _locked_page(LOCKOUT_STEP, refused.user_id)
     db.session.commit()
     return None
 
@@ -149,10 +146,9 @@ def _authenticate(form: PasskeyAssertionForm, user_id: str | None, purpose: str)
         db.session.rollback()
         form.credential.errors = [str(MESSAGES[Reason.UNKNOWN_CREDENTIAL])]
         return None
-    until = _locked_until(LOCKOUT_STEP, user.id)
-    if until:
+    if current_services().limits.locked_until(LOCKOUT_STEP, user.id):
         db.session.rollback()
-        return _locked_page(until)
+        return _locked_page(LOCKOUT_STEP, user.id)
     current_services().store.delete(f"fails:{LOCKOUT_STEP}:{user.id}")
     audit.record("passkey_used", actor="citizen", user_id=user.id, purpose=purpose)
     return user
@@ -176,7 +172,7 @@ def sign_in() -> ResponseReturnValue:
         if isinstance(outcome, User):
             # A passkey with user verification is two factors in one: something you have, and something you
             # are or know that unlocks it (NIST SP 800-63B §5.1.8), so it reaches Cl.Cm on its own.
-            return _finish_sign_in(outcome, "Cl.Cm")
+            return finish_sign_in(outcome, "Cl.Cm")
         if outcome is not None:
             return outcome
     return render_template("passkeys/sign_in.html", form=form, options_url=url_for("passkeys.sign_in_options"))
@@ -187,7 +183,7 @@ def sign_in() -> ResponseReturnValue:
 
 @passkey_sign_in_blueprint.post("/sign-in/passkey/second-factor/options")
 def second_factor_options() -> ResponseReturnValue:
-    user = _pending_user("password_ok_for")
+    user = _user_in("password_ok_for")
     if user is None:
         return json_error(_("Your session has ended. Sign in again."), 401)
     allowed = list(db.session.scalars(select(Passkey.credential_id).where(Passkey.user_id == user.id)))
@@ -198,19 +194,18 @@ def second_factor_options() -> ResponseReturnValue:
 
 @passkey_sign_in_blueprint.route("/sign-in/passkey/second-factor", methods=["GET", "POST"])
 def second_factor() -> ResponseReturnValue:
-    user = _pending_user("password_ok_for")
+    user = _user_in("password_ok_for")
     if user is None:
         return redirect(url_for("auth.sign_in"))
     if not has_passkey(user.id):
         return redirect(url_for("auth.security_code"))
-    locked = _locked_until(LOCKOUT_STEP, user.id)
-    if locked:
-        return _locked_page(locked)
+    if current_services().limits.locked_until(LOCKOUT_STEP, user.id):
+        return _locked_page(LOCKOUT_STEP, user.id)
     form = PasskeyAssertionForm()
     if form.validate_on_submit():
         outcome = _authenticate(form, user.id, "second_factor")
         if isinstance(outcome, User):
-            return _finish_sign_in(outcome, "Cl.Cm")
+            return finish_sign_in(outcome, "Cl.Cm")
         if outcome is not None:
             return outcome
     return render_template(

@@ -19,7 +19,12 @@ from idp.account.security_codes import NewFactorJourney, locked_page, used_code_
 from idp.auth.codes import CHANGE_SECOND_FACTOR, RESET_PASSWORD, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import NewPasswordForm, normalise_email
 from idp.auth.limits import SECURITY_CODE
-from idp.auth.views import allow_forms_to_lead_back_to_the_service
+from idp.auth.views import (
+    FACTOR_RESET,
+    SETTING_UP_BECAUSE,
+    _start_second_factor,
+    allow_forms_to_lead_back_to_the_service,
+)
 from idp.extensions import db
 from idp.models import User
 from idp.notify.messages import EMAIL_CODE, PASSWORD_CHANGED, PASSWORD_RESET_CODE
@@ -124,8 +129,9 @@ def new_password() -> ResponseReturnValue:
             # The new password stands in for the old one only: the second factor is still asked for.
             session["password_ok_for"] = user.id
             if not user.mfa_method:
-                return redirect(url_for("auth.set_up_authenticator_app"))
-            return redirect(url_for("auth.security_code"))
+                session[SETTING_UP_BECAUSE] = FACTOR_RESET
+                return redirect(url_for("auth.choose_security_codes"))
+            return _start_second_factor(user)
     return render_template("auth/recovery/new_password.html", form=form)
 
 
@@ -177,11 +183,11 @@ def _recovering() -> User | None:
 
 def _recovery_of_security_codes() -> NewFactorJourney:
     def finish(user: User, method: str) -> ResponseReturnValue:
-        from idp.auth.views import _finish_sign_in
+        from idp.auth.views import finish_sign_in
 
         audit.record("mfa_reset", actor="citizen", user_id=user.id, method=method)
         session.pop("recovering_factor_for", None)
-        return _finish_sign_in(user, "Cl.Cm")
+        return finish_sign_in(user, "Cl.Cm")
 
     return NewFactorJourney("recovery", url_for("recovery.lost_security_codes"), finish)
 
