@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
@@ -304,3 +305,18 @@ def test_every_page_is_in_the_chosen_language_with_a_govuk_title(app: Flask, bro
             assert "Neidio i’r prif gynnwys" in text and "© Hawlfraint y Goron" in text, name
         seen += 1
     assert seen == 21
+
+
+@pytest.mark.parametrize(
+    ("locale", "heading"),
+    [("en", "Sorry, there is a problem with the service"), ("cy", "Mae’n ddrwg gennym, mae problem gyda’r gwasanaeth")],
+)
+def test_the_server_error_page_is_in_the_chosen_language(app: Flask, locale: str, heading: str) -> None:
+    handler: Any = app.error_handler_spec[None][500][next(iter(app.error_handler_spec[None][500]))]
+    with app.test_request_context(f"/sign-in?lang={locale}"):
+        response = app.make_response(handler(RuntimeError("boom")))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert f'<html lang="{locale}"' in body
+    assert heading in body
+    assert "boom" not in body
