@@ -15,11 +15,14 @@ from idp.account.views import _check_password, _citizen, _locked, _password_conf
 from idp.auth.passkey_forms import NewPasskeyForm, RemovePasskeyForm, RenamePasskeyForm, SkipForm
 from idp.auth.passkey_views import CEREMONY, MESSAGES, ceremonies, options_response
 from idp.auth.passkeys import PasskeyRefused, Reason
+from idp.auth.views import allow_forms_to_lead_back_to_the_service
 from idp.extensions import db
 from idp.models import Passkey, User
 from idp.web.access import safe_return_path
 
 passkey_account_blueprint = Blueprint("passkey_account", __name__)
+# The offer ends an account creation that may go on to a service.
+passkey_account_blueprint.before_request(allow_forms_to_lead_back_to_the_service)
 
 # Enough for every device a citizen might own; a bound on what one account can store.
 MAX_PASSKEYS = 20
