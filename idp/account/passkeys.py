@@ -21,7 +21,7 @@ from idp.models import Passkey, User
 from idp.web.access import safe_return_path
 
 passkey_account_blueprint = Blueprint("passkey_account", __name__)
-# Declining the offer at account creation goes on to the service: its form may lead there (CSP form-action).
+# The offer ends an account creation that may go on to a service.
 passkey_account_blueprint.before_request(allow_forms_to_lead_back_to_the_service)
 
 # Enough for every device a citizen might own; a bound on what one account can store.

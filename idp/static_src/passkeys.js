@@ -82,7 +82,8 @@ async function runCeremony (form) {
     ? await navigator.credentials.create({ publicKey: creationOptions(body) })
     : await navigator.credentials.get({ publicKey: requestOptions(body) })
   form.querySelector('input[name=credential]').value = JSON.stringify(credentialJson(credential))
-  form.submit()
+  // The form's button is named "submit", which hides the form's own submit method.
+  HTMLFormElement.prototype.submit.call(form)
 }
 
 function start (form) {
@@ -99,6 +100,7 @@ function start (form) {
     event.preventDefault()
     form.querySelector('button, input[type=submit]').disabled = true
     runCeremony(form).catch((error) => {
+      console.error(error)
       let message = form.dataset.messageFailed
       if (error instanceof ProviderError) message = error.message
       else if (error && error.name === 'InvalidStateError') message = form.dataset.messageExists
