@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovSubmitInput, GovTextInput
@@ -90,34 +89,3 @@ class ChooseSecurityCodesForm(FlaskForm):
         validators=[InputRequired(message=_l("Select how you want to get security codes"))],
     )
     submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
-
-
-class PhoneNumberForm(FlaskForm):
-    phone_number = StringField(
-        _l("Enter your mobile phone number"),
-        description=_l("For international numbers include the country code, like +33 1 23 45 67 89"),
-        widget=GovTextInput(),
-        filters=[lambda v: (v or "").strip()],
-        validators=[DataRequired(message=_l("Enter a mobile phone number")), Length(max=32)],
-    )
-    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
-
-    def validate_phone_number(self, field: StringField) -> None:
-        if mobile_number_e164(field.data or "") is None:
-            raise ValidationError(_l("Enter a mobile phone number in the correct format, like 07700 900 982"))
-
-
-def mobile_number_e164(value: str) -> str | None:
-    """The number in E.164, or None when it is not a valid number that can receive texts (UK unless +…)."""
-    try:
-        number = phonenumbers.parse(value, None if value.startswith("+") else "GB")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    if phonenumbers.number_type(number) not in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    ):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -16,10 +16,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from idp import audit, notify
-from idp.account.forms import ChooseSecurityCodesForm, EmailCodeForm, PhoneNumberForm, mobile_number_e164
+from idp.account.forms import ChooseSecurityCodesForm, EmailCodeForm
 from idp.auth import totp
 from idp.auth.codes import VERIFY_PHONE, CodeCheck, CodeRequestsLocked
-from idp.auth.forms import SecurityCodeForm
+from idp.auth.forms import MobileNumberForm, SecurityCodeForm
 from idp.auth.limits import SECURITY_CODE
 from idp.extensions import db
 from idp.models import User
@@ -103,10 +103,9 @@ def authenticator_app(user: User, journey: NewFactorJourney) -> ResponseReturnVa
 
 
 def phone_number(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
-    form = PhoneNumberForm()
+    form = MobileNumberForm()
     if form.validate_on_submit():
-        number = mobile_number_e164(form.phone_number.data or "")
-        assert number is not None  # the form checked it
+        number = form.e164
         codes = current_services().codes
         try:
             code = codes.issue(VERIFY_PHONE, user.id, ttl=codes.sms_ttl)

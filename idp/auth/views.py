@@ -286,6 +286,7 @@ def _text_message_code(user: User) -> ResponseReturnValue:
         last_digits=last_digits(user.phone_number or ""),
         sent_again=session.pop(CODE_SENT_AGAIN, False),
         back_url=url_for("auth.sign_in"),
+        lost_codes_url=url_for("recovery.lost_security_codes"),
     )
 
 

@@ -243,9 +243,15 @@ def test_change_to_text_messages(app: Flask, browser: Browser) -> None:
     citizen = _at_account(app, browser)
     page = _choose(browser, "sms")
     assert "Enter your mobile phone number" in page
-    for bad in ("0123", "not a number", "+44 20 7946 0000"):
+    for bad, message in (
+        ("0123", "Enter a UK mobile phone number"),
+        ("not a number", "using only numbers or the + symbol"),
+        ("020 7946 0000", "Enter a UK mobile phone number"),
+        ("", "Enter a mobile phone number"),
+    ):
         rejected = browser.post_form("/account/change-security-codes/phone-number", {"phone_number": bad})
-        assert "Enter a mobile phone number in the correct format" in rejected.get_data(as_text=True), bad
+        assert message in rejected.get_data(as_text=True), bad
+        assert latest_message_to(app, bad or "+44") is None
     response = browser.post_form("/account/change-security-codes/phone-number", {"phone_number": "07911 123456"})
     assert response.status_code == 302
     browser.follow(response)
