@@ -36,7 +36,7 @@ from idp.models import User
 from idp.notify.messages import CHANGE_EMAIL_CODE, EMAIL_CHANGED, PASSWORD_CHANGED
 from idp.oidc.logout import sign_out_everywhere
 from idp.services import current_services
-from idp.web.citizen_session import clear_sign_in, current_sign_in
+from idp.web.citizen_session import clear_sign_in, current_sign_in, end_every_session
 
 account_blueprint = Blueprint("account", __name__, url_prefix="/account")
 
@@ -110,6 +110,12 @@ def _check_password(user: User, password: str) -> tuple[bool, ResponseReturnValu
     return False, None
 
 
+def _end_other_sessions(user_id: str) -> None:
+    """Whoever knew the old password is signed out everywhere else; this browser stays signed in."""
+    end_every_session(user_id)
+    session["signed_in_at"] = time.time() + 0.001
+
+
 def _locked(user: User, step: str = PASSWORD) -> ResponseReturnValue | None:
     until = current_services().limits.locked_until(step, user.id)
     return locked_page(until) if until else None
@@ -175,6 +181,7 @@ def change_password() -> ResponseReturnValue:
             audit.record("password_changed", actor="citizen", user_id=user.id)
             notify.send(PASSWORD_CHANGED, to=user.email)
             db.session.commit()
+            _end_other_sessions(user.id)
             session["password_confirmed_at"] = time.time()
             flash(_("You have changed your password"), "success")
             return redirect(url_for("account.overview"))

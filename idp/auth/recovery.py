@@ -29,6 +29,7 @@ from idp.extensions import db
 from idp.models import User
 from idp.notify.messages import EMAIL_CODE, PASSWORD_CHANGED, PASSWORD_RESET_CODE
 from idp.services import current_services
+from idp.web.citizen_session import end_every_session
 
 recovery_blueprint = Blueprint("recovery", __name__)
 # A recovered sign-in goes on to the service: the last form's redirect may lead there (CSP form-action).
@@ -124,6 +125,7 @@ def new_password() -> ResponseReturnValue:
             audit.record("password_reset", actor="citizen", user_id=user.id)
             notify.send(PASSWORD_CHANGED, to=user.email)
             db.session.commit()
+            end_every_session(user.id)  # whoever knew the old password is signed out
             session.pop("password_reset_for", None)
             session.pop("pending_user_id", None)
             # The new password stands in for the old one only: the second factor is still asked for.

@@ -197,6 +197,8 @@ def _change_password(browser: Browser, current: str, new: str, confirm: str | No
 
 def test_change_password(app: Flask, browser: Browser) -> None:
     citizen = quick_citizen(app)
+    elsewhere = Browser(app.test_client())
+    _signed_in_at_account(app, elsewhere, citizen)
     _signed_in_at_account(app, browser, citizen)
     page = _change_password(browser, citizen.password, NEW_PASSWORD)
     assert "You have changed your password" in page
@@ -204,6 +206,9 @@ def test_change_password(app: Flask, browser: Browser) -> None:
     assert not _password_works(app, citizen.user_id, citizen.password)
     assert len(_events(app, citizen.user_id, "password_changed")) == 1
     assert "Password changed" in browser.get("/account").get_data(as_text=True)
+    # Every other session ends; this one goes on.
+    assert elsewhere.get("/account").location.endswith("/sign-in-or-create")
+    assert browser.get("/account").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from idp.extensions import db
 from idp.models import AuditEvent, User
 from idp.services import current_services
-from tests.helpers import Browser, RelyingPartyUnderTest, latest_code_to, latest_message_to, redirect_params
+from tests.helpers import Browser, RelyingPartyUnderTest, latest_code_to, latest_message_to, redirect_params, sign_in
 from tests.integration._support import QuickCitizen, quick_citizen
 
 WRONG_CODE = "The security code you entered is not correct, or may have expired, try again."
@@ -71,6 +71,8 @@ def test_forgotten_password_then_the_second_factor_still_applies(
     app: Flask, browser: Browser, rp: RelyingPartyUnderTest
 ) -> None:
     citizen = quick_citizen(app)
+    elsewhere = Browser(app.test_client())
+    sign_in(elsewhere, rp, citizen)
     _at_password_page(browser, rp, citizen)
     code = _reset_code(app, browser, citizen)
     response = browser.follow(browser.post_form("/reset-password/check-your-email", {"code": code}))
@@ -87,12 +89,13 @@ def test_forgotten_password_then_the_second_factor_still_applies(
     assert len(_events(app, citizen.user_id, "password_reset")) == 1
     told = latest_message_to(app, citizen.email)
     assert told is not None and told["name"] == "password_changed"
-    assert _events(app, citizen.user_id, "sign_in") == []
+    assert len(_events(app, citizen.user_id, "sign_in")) == 1  # the one elsewhere, which has now ended
+    assert elsewhere.authorize(rp.authorize_params()).request.path == "/sign-in"
 
     response = browser.follow(browser.post_form("/sign-in/security-code", {"code": citizen.totp_code()}))
     assert response.location.startswith(rp.redirect_uri)
     assert "code" in redirect_params(response.location)
-    assert len(_events(app, citizen.user_id, "sign_in")) == 1
+    assert len(_events(app, citizen.user_id, "sign_in")) == 2
 
 
 def test_a_wrong_or_reused_reset_code_changes_nothing(app: Flask, browser: Browser, rp: RelyingPartyUnderTest) -> None:
