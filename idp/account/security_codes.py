@@ -7,7 +7,6 @@ account; `NewFactorJourney` says which blueprint the pages sit in and what happe
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,7 +19,7 @@ from idp.account.forms import ChooseSecurityCodesForm, EmailCodeForm
 from idp.auth import totp
 from idp.auth.codes import VERIFY_PHONE, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import MobileNumberForm, SecurityCodeForm
-from idp.auth.limits import SECURITY_CODE
+from idp.auth.limits import CODE_REQUEST, SECURITY_CODE
 from idp.extensions import db
 from idp.models import User
 from idp.notify.messages import SMS_CODE
@@ -48,9 +47,11 @@ class NewFactorJourney:
     finish: Callable[[User, str], ResponseReturnValue]  # called with the citizen and the new method
 
 
-def locked_page(until: float) -> tuple[str, int]:
-    minutes = max(1, int((until - time.time() + 59) // 60))
-    return render_template("auth/locked.html", minutes=minutes), 429
+def locked_page(step: str, user_id: str) -> tuple[str, int]:
+    """The page saying which step is locked and when to try again (a 429)."""
+    from idp.auth.views import _locked_page
+
+    return _locked_page(step, user_id)
 
 
 def choose(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
@@ -67,9 +68,8 @@ def authenticator_app(user: User, journey: NewFactorJourney) -> ResponseReturnVa
     from idp.auth.views import _qr_data_uri
 
     services = current_services()
-    locked = services.limits.locked_until(SECURITY_CODE, user.id)
-    if locked:
-        return locked_page(locked)
+    if services.limits.locked_until(SECURITY_CODE, user.id):
+        return locked_page(SECURITY_CODE, user.id)
     secret = session.get(_NEW_SECRET)
     if not secret:
         secret = totp.new_secret()
@@ -91,7 +91,7 @@ def authenticator_app(user: User, journey: NewFactorJourney) -> ResponseReturnVa
         audit.record("security_code_failed", actor="citizen", user_id=user.id)
         db.session.commit()
         if services.limits.count_failure(SECURITY_CODE, user.id):
-            return locked_page(time.time() + services.limits.rule(SECURITY_CODE).lockout_seconds)
+            return locked_page(SECURITY_CODE, user.id)
         form.code.errors = [wrong_code_message()]
     return render_template(
         "account/new_authenticator_app.html",
@@ -109,8 +109,8 @@ def phone_number(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
         codes = current_services().codes
         try:
             code = codes.issue(VERIFY_PHONE, user.id, ttl=codes.sms_ttl)
-        except CodeRequestsLocked as locked:
-            return locked_page(locked.until)
+        except CodeRequestsLocked:
+            return locked_page(CODE_REQUEST, user.id)
         notify.send(SMS_CODE, to=number, code=code)
         db.session.commit()
         session[_NEW_PHONE] = number
@@ -136,7 +136,7 @@ def check_phone(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
             session.pop(_NEW_PHONE, None)
             return _replaced(user, SMS, journey)
         if result is CodeCheck.LOCKED:
-            return locked_page(_security_code_lock(user))
+            return locked_page(SECURITY_CODE, user.id)
         audit.record("security_code_failed", actor="citizen", user_id=user.id)
         db.session.commit()
         form.code.errors = [wrong_code_message() if result is CodeCheck.WRONG else used_code_message()]
@@ -146,11 +146,6 @@ def check_phone(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
         phone_number=number,
         back_url=url_for(f"{journey.blueprint}.new_phone_number"),
     )
-
-
-def _security_code_lock(user: User) -> float:
-    limits = current_services().limits
-    return limits.locked_until(SECURITY_CODE, user.id) or time.time() + limits.rule(SECURITY_CODE).lockout_seconds
 
 
 def _replaced(user: User, method: str, journey: NewFactorJourney) -> ResponseReturnValue:

@@ -30,7 +30,7 @@ from idp.account.forms import (
 from idp.account.security_codes import NewFactorJourney, locked_page, used_code_message, wrong_code_message
 from idp.auth.codes import CHANGE_EMAIL, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import PasswordForm, normalise_email
-from idp.auth.limits import PASSWORD, SECURITY_CODE
+from idp.auth.limits import CODE_REQUEST, PASSWORD, SECURITY_CODE
 from idp.extensions import db
 from idp.models import User
 from idp.notify.messages import CHANGE_EMAIL_CODE, EMAIL_CHANGED, PASSWORD_CHANGED
@@ -106,7 +106,7 @@ def _check_password(user: User, password: str) -> tuple[bool, ResponseReturnValu
     audit.record("password_failed", actor="citizen", user_id=user.id)
     db.session.commit()
     if services.limits.count_failure(PASSWORD, user.id):
-        return False, locked_page(time.time() + services.limits.rule(PASSWORD).lockout_seconds)
+        return False, locked_page(PASSWORD, user.id)
     return False, None
 
 
@@ -118,7 +118,7 @@ def _end_other_sessions(user_id: str) -> None:
 
 def _locked(user: User, step: str = PASSWORD) -> ResponseReturnValue | None:
     until = current_services().limits.locked_until(step, user.id)
-    return locked_page(until) if until else None
+    return locked_page(step, user.id) if until else None
 
 
 @account_blueprint.get("")
@@ -212,8 +212,8 @@ def _send_change_email_code(user: User, new_email: str) -> ResponseReturnValue:
     codes = current_services().codes
     try:
         code = codes.issue(CHANGE_EMAIL, user.id, ttl=codes.email_ttl)
-    except CodeRequestsLocked as locked:
-        return locked_page(locked.until)
+    except CodeRequestsLocked:
+        return locked_page(CODE_REQUEST, user.id)
     notify.send(CHANGE_EMAIL_CODE, to=new_email, code=code)
     db.session.commit()
     session["new_email_pending"] = new_email

@@ -18,7 +18,7 @@ from idp.account.forms import EmailCodeForm
 from idp.account.security_codes import NewFactorJourney, locked_page, used_code_message, wrong_code_message
 from idp.auth.codes import CHANGE_SECOND_FACTOR, RESET_PASSWORD, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import NewPasswordForm, normalise_email
-from idp.auth.limits import SECURITY_CODE
+from idp.auth.limits import CODE_REQUEST, SECURITY_CODE
 from idp.auth.views import (
     FACTOR_RESET,
     SETTING_UP_BECAUSE,
@@ -45,8 +45,8 @@ def _send_code(user: User, purpose: str, message: str, then: str) -> ResponseRet
     codes = current_services().codes
     try:
         code = codes.issue(purpose, user.id, ttl=codes.email_ttl)
-    except CodeRequestsLocked as locked:
-        return locked_page(locked.until)
+    except CodeRequestsLocked:
+        return locked_page(CODE_REQUEST, user.id)
     notify.send(message, to=user.email, code=code)
     db.session.commit()
     return redirect(url_for(then))
@@ -66,7 +66,7 @@ def _check_code(user: User, purpose: str, form: EmailCodeForm) -> CodeCheck | No
 
 def _security_code_locked(user: User) -> ResponseReturnValue | None:
     until = current_services().limits.locked_until(SECURITY_CODE, user.id)
-    return locked_page(until) if until else None
+    return locked_page(SECURITY_CODE, user.id) if until else None
 
 
 # -- forgotten password ---------------------------------------------------------------------------------------------

@@ -257,6 +257,7 @@ def test_wrong_current_passwords_lock_the_password(app: Flask, browser: Browser)
         assert "Incorrect password" in _change_password(browser, f"wrong {attempt}", NEW_PASSWORD)
     page = _change_password(browser, "wrong again 9", NEW_PASSWORD)
     assert "You can try again in 15 minutes." in page
+    assert "You entered the wrong password too many times." in page
     # Locked: even the right password changes nothing.
     assert browser.get("/account/change-password").status_code == 429
     assert [e.details.get("step") for e in _events(app, citizen.user_id, "lockout")] == ["password"]

@@ -158,6 +158,7 @@ def test_six_wrong_codes_lock_the_change(app: Flask, browser: Browser) -> None:
     assert locked.status_code == 429
     assert "You can try again in 15 minutes." in locked.get_data(as_text=True)
     assert browser.get("/account/change-email/check-your-email").status_code == 429
+    assert "You entered the wrong security code too many times." in locked.get_data(as_text=True)
     assert _user(app, citizen.user_id).email == citizen.email
     assert [e.details.get("step") for e in _events(app, citizen.user_id, "lockout")] == ["security_code"]
 
@@ -171,6 +172,7 @@ def test_too_many_code_requests_are_refused(app: Flask, browser: Browser) -> Non
     refused = browser.post_form("/account/change-email", {"email": "one-too-many@example.com"})
     assert refused.status_code == 429
     assert latest_message_to(app, "one-too-many@example.com") is None
+    assert "You asked for a new security code too many times." in refused.get_data(as_text=True)
 
 
 def test_send_the_code_again(app: Flask, browser: Browser) -> None:
