@@ -58,6 +58,7 @@ ACTIVITY_LABELS = {
     "sign_out": _l("Signed out"),
     "passkey_registered": _l("Passkey added"),
     "passkey_removed": _l("Passkey removed"),
+    "passkey_renamed": _l("Passkey renamed"),
 }
 
 # The changes behind the password check, by the name the confirm-password page is given.
@@ -78,8 +79,10 @@ def _citizen() -> User:
     """The signed-in citizen (the access rule has made sure there is one)."""
     sign_in = current_sign_in()
     user = db.session.get(User, sign_in.user_id) if sign_in else None
-    if user is None:
-        abort(redirect(url_for("auth.start")))
+    if user is None or user.suspended:
+        # A suspended account can change nothing: its session ends here, and signing in again is refused.
+        clear_sign_in()
+        abort(redirect(url_for("auth.sign_in")))
     return user
 
 
