@@ -20,7 +20,8 @@ from idp.account import activity
 from idp.account.deletion import delete_account
 from idp.account.forms import ChangePasswordForm, DeleteAccountForm, SignOutEverywhereForm
 from idp.auth.forms import PasswordForm, normalise_email
-from idp.auth.views import _count_failure, _locked_page, _locked_until
+from idp.auth.limits import PASSWORD
+from idp.auth.views import _count_failure, _locked_page
 from idp.extensions import db
 from idp.models import User
 from idp.oidc.logout import sign_out_everywhere
@@ -89,16 +90,15 @@ def require_recent_password(change: str) -> Response | None:
 def _check_password(user: User, password: str) -> tuple[bool, ResponseReturnValue | None]:
     """Whether the password is right; a wrong one counts towards the sign-in lockout."""
     if current_services().passwords.verify(user.password_hash, password):
-        current_services().store.delete(f"fails:password:{user.id}")
+        current_services().limits.clear(PASSWORD, user.id)
         return True, None
-    if _count_failure("password", user.id):
-        return False, _locked_page(time.time() + current_app.config["IDP_SIGN_IN_LOCKOUT_SECONDS"])
+    if _count_failure(PASSWORD, user.id):
+        return False, _locked_page(PASSWORD, user.id)
     return False, None
 
 
 def _locked(user: User) -> ResponseReturnValue | None:
-    until = _locked_until("password", user.id)
-    return _locked_page(until) if until else None
+    return _locked_page(PASSWORD, user.id) if current_services().limits.locked_until(PASSWORD, user.id) else None
 
 
 @account_blueprint.get("")
