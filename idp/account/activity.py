@@ -30,6 +30,7 @@ ACTIVITY_EVENTS = (
     "sign_out",
     "passkey_registered",
     "passkey_removed",
+    "passkey_renamed",
 )
 
 

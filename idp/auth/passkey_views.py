@@ -21,7 +21,7 @@ from idp.auth.passkeys import Authenticated, PasskeyCeremonies, PasskeyRefused, 
 from idp.auth.views import (
     PASSWORD_OK_FOR,
     _count_failure,
-    _locked_page,
+    _lockout_page,
     _user_in,
     allow_forms_to_lead_back_to_the_service,
     finish_sign_in,
@@ -120,7 +120,7 @@ def record_refusal(refused: PasskeyRefused, purpose: str) -> ResponseReturnValue
             "passkey_refused", actor="citizen", user_id=refused.user_id, purpose=purpose, reason=refused.reason
         )
     if refused.reason in FAILED_ASSERTIONS and _count_failure(LOCKOUT_STEP, refused.user_id):
-        return _locked_page(LOCKOUT_STEP, refused.user_id)
+        return _lockout_page(LOCKOUT_STEP, refused.user_id)
     db.session.commit()
     return None
 
@@ -152,7 +152,7 @@ def _authenticate(form: PasskeyAssertionForm, user_id: str | None, purpose: str)
     limits = current_services().limits
     if limits.locked_until(LOCKOUT_STEP, user.id):
         db.session.rollback()
-        return _locked_page(LOCKOUT_STEP, user.id)
+        return _lockout_page(LOCKOUT_STEP, user.id)
     limits.clear(LOCKOUT_STEP, user.id)
     audit.record("passkey_used", actor="citizen", user_id=user.id, purpose=purpose)
     return user
@@ -204,7 +204,7 @@ def second_factor() -> ResponseReturnValue:
     if not has_passkey(user.id):
         return redirect(url_for("auth.security_code"))
     if current_services().limits.locked_until(LOCKOUT_STEP, user.id):
-        return _locked_page(LOCKOUT_STEP, user.id)
+        return _lockout_page(LOCKOUT_STEP, user.id)
     form = PasskeyAssertionForm()
     if form.validate_on_submit():
         outcome = _authenticate(form, user.id, "second_factor")

@@ -105,6 +105,26 @@ def test_a_posted_form_without_a_session_changes_nothing(app: Flask) -> None:
         assert db.session.get(User, citizen.user_id) is not None
 
 
+def test_a_suspended_account_can_change_nothing(app: Flask, browser: Browser) -> None:
+    citizen = quick_citizen(app)
+    _signed_in_at_account(app, browser, citizen)
+    browser.get("/account/change-password")
+    with app.app_context():
+        user = db.session.get(User, citizen.user_id)
+        assert user is not None
+        user.suspended = True
+        db.session.commit()
+    before = _password_hash(app, citizen.user_id)
+    response = browser.post_form(
+        "/account/change-password",
+        {"current_password": citizen.password, "password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response.location.endswith("/sign-in")
+    assert _password_hash(app, citizen.user_id) == before
+    assert browser.get("/account").status_code == 302
+
+
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
@@ -197,6 +217,8 @@ def _change_password(browser: Browser, current: str, new: str, confirm: str | No
 
 def test_change_password(app: Flask, browser: Browser) -> None:
     citizen = quick_citizen(app)
+    elsewhere = Browser(app.test_client())
+    _signed_in_at_account(app, elsewhere, citizen)
     _signed_in_at_account(app, browser, citizen)
     page = _change_password(browser, citizen.password, NEW_PASSWORD)
     assert "You have changed your password" in page
@@ -204,6 +226,9 @@ def test_change_password(app: Flask, browser: Browser) -> None:
     assert not _password_works(app, citizen.user_id, citizen.password)
     assert len(_events(app, citizen.user_id, "password_changed")) == 1
     assert "Password changed" in browser.get("/account").get_data(as_text=True)
+    # Every other session ends; this one goes on.
+    assert elsewhere.get("/account").location.endswith("/sign-in-or-create")
+    assert browser.get("/account").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -252,6 +277,7 @@ def test_wrong_current_passwords_lock_the_password(app: Flask, browser: Browser)
         assert "Incorrect password" in _change_password(browser, f"wrong {attempt}", NEW_PASSWORD)
     page = _change_password(browser, "wrong again 9", NEW_PASSWORD)
     assert "You can try again in 15 minutes." in page
+    assert "You entered the wrong password too many times." in page
     # Locked: even the right password changes nothing.
     assert browser.get("/account/change-password").status_code == 429
     assert [e.details.get("step") for e in _events(app, citizen.user_id, "lockout")] == ["password"]
@@ -339,7 +365,8 @@ def test_sign_out_everywhere(app: Flask, browser: Browser) -> None:
     for who in (browser, phone):
         assert who.get("/account").location.endswith("/sign-in-or-create")
     with app.app_context():
-        told = {m.payload["client_id"] for m in db.session.scalars(select(OutboxMessage))}
+        queued = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "backchannel_logout"))
+        told = {m.payload["client_id"] for m in queued}
         assert told == {fishing.client_id, vehicles.client_id}
         assert db.session.scalars(select(RelyingPartySignIn)).all() == []
     assert len(_events(app, citizen.user_id, "sign_out")) == 1
@@ -379,8 +406,9 @@ def test_delete_the_account(app: Flask, browser: Browser, rp: RelyingPartyUnderT
     with app.app_context():
         assert db.session.get(User, citizen.user_id) is None
         assert db.session.scalars(select(RelyingPartySignIn)).all() == []
-        logouts = db.session.scalars(select(OutboxMessage)).all()
-        assert [m.payload["client_id"] for m in logouts] == [rp.client_id]
+        queued = db.session.scalars(select(OutboxMessage)).all()
+        assert [m.payload["client_id"] for m in queued if m.kind == "backchannel_logout"] == [rp.client_id]
+        assert [m.payload["message"] for m in queued if m.kind == "email"] == ["account_deleted"]
         remaining = db.session.scalars(select(AuditEvent).where(AuditEvent.user_id == citizen.user_id)).all()
         assert [e for e in remaining if e.event == "account_deleted"]
         assert all(citizen.email not in str(e.details) for e in remaining)
