@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import AuditEvent, Passkey, User
+from idp.models import AuditEvent, OutboxMessage, Passkey, User
 from idp.web.sessions import COOKIE_NAME
 from tests.helpers import ISSUER, Browser, RelyingPartyUnderTest, create_citizen, latest_code_to
 from tests.integration._support import (
@@ -390,6 +390,31 @@ def test_the_security_code_still_works_for_a_citizen_with_a_passkey(
     browser.follow(browser.post_form("/sign-in/password", {"password": citizen.password}))
     browser.follow(browser.post_form("/sign-in/passkey/second-factor/use-security-code", {}))
     response = browser.follow(browser.post_form("/sign-in/security-code", {"code": citizen.totp_code()}))
+    assert "code" in redirected_to(response, rp.redirect_uri)
+
+
+def test_no_text_message_is_sent_until_the_citizen_asks_for_a_code(
+    app: Flask, browser: Browser, rp: RelyingPartyUnderTest
+) -> None:
+    citizen = create_citizen(app)
+    with app.app_context():
+        user = db.session.get(User, citizen.user_id)
+        assert user is not None
+        user.mfa_method, user.totp_secret_encrypted = "sms", None
+        user.phone_number, user.phone_number_verified = "+447123456780", True
+        db.session.commit()
+    give_passkey(app, citizen.user_id)
+    browser.authorize(rp.authorize_params())
+    browser.follow(browser.post_form("/sign-in", {"email": citizen.email}))
+    response = browser.follow(browser.post_form("/sign-in/password", {"password": citizen.password}))
+    assert response.request.path == "/sign-in/passkey/second-factor"
+    with app.app_context():
+        assert db.session.scalars(select(OutboxMessage)).all() == [], "a citizen using a passkey is sent no code"
+
+    response = browser.follow(browser.post_form("/sign-in/passkey/second-factor/use-security-code", {}))
+    assert response.request.path == "/sign-in/security-code"
+    code = latest_code_to(app, "+447123456780")
+    response = browser.follow(browser.post_form("/sign-in/security-code", {"code": code}))
     assert "code" in redirected_to(response, rp.redirect_uri)
 
 
