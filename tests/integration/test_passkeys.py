@@ -176,6 +176,30 @@ def assert_nothing_changed(app: Flask, browser: Browser, user_id: str, sign_coun
     assert events(app, user_id, "sign_in") == []
 
 
+def test_a_sign_in_posted_twice_carries_on_and_signs_in_once(
+    app: Flask, browser: Browser, rp: RelyingPartyUnderTest
+) -> None:
+    citizen = quick_citizen(app)
+    authenticator = give_passkey(app, citizen.user_id)
+    browser.authorize(rp.authorize_params())
+    browser.get("/sign-in/passkey")
+    assertion = authenticator.get(options(browser, "/sign-in/passkey/options"))
+    form_page = browser.last_html
+    first = post_credential(browser, "/sign-in/passkey", assertion)
+    assert first.location == "/authorize/continue"
+    # The very same form again: its CSRF token went with the session the sign-in replaced.
+    browser.last_html = form_page
+    again = post_credential(browser, "/sign-in/passkey", assertion)
+    assert again.status_code == 400
+    assert CSRF_FAILED in again.get_data(as_text=True)
+    # The page reloaded and posted again: the citizen is carried on to the service.
+    browser.get("/sign-in/passkey")
+    second = browser.follow(post_credential(browser, "/sign-in/passkey", assertion))
+    assert "code" in redirected_to(second, rp.redirect_uri)
+    assert len(events(app, citizen.user_id, "sign_in")) == 1
+    assert stored_passkeys(app, citizen.user_id)[0].sign_count == 1
+
+
 def test_a_passkey_from_another_origin_is_refused(app: Flask, browser: Browser) -> None:
     citizen = quick_citizen(app)
     authenticator = give_passkey(app, citizen.user_id)
@@ -560,6 +584,17 @@ def test_add_several_passkeys(app: Flask, browser: Browser) -> None:
     assert "You have added a passkey called ‘Phone’" in page
     assert page.count('data-testid="passkey"') == 2
     assert {p.name for p in stored_passkeys(app, user_id)} == {"Kitchen laptop", "Phone"}
+
+
+def test_an_addition_posted_twice_adds_one_passkey(app: Flask, browser: Browser) -> None:
+    user_id, _ = signed_in_with_passkey(app, browser)
+    browser.get("/account/passkeys/add")
+    created = SoftwareAuthenticator(ORIGIN).create(options(browser, "/account/passkeys/options"))
+    form_page = browser.last_html
+    assert post_credential(browser, "/account/passkeys/add", created, name="Phone").location == "/account/passkeys"
+    browser.last_html = form_page
+    assert_refused(post_credential(browser, "/account/passkeys/add", created, name="Phone"), STALE)
+    assert len(stored_passkeys(app, user_id)) == 2
 
 
 def test_the_same_passkey_cannot_be_added_twice(app: Flask, browser: Browser) -> None:
