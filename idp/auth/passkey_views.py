@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from idp import audit
 from idp.auth.limits import SECURITY_CODE
 from idp.auth.passkey_forms import PasskeyAssertionForm
-from idp.auth.passkeys import Authenticated, PasskeyCeremonies, PasskeyRefused, Reason, RegisteredPasskey
+from idp.auth.passkeys import Authenticated, Ceremony, PasskeyCeremonies, PasskeyRefused, Reason, RegisteredPasskey
 from idp.auth.views import (
     PASSWORD_OK_FOR,
     _carry_on_signed_in,
@@ -76,8 +76,13 @@ def ceremonies() -> PasskeyCeremonies:
     )
 
 
-def options_response(options_json: str) -> Response:
-    response = Response(options_json, mimetype="application/json")
+def begin(ceremony: Ceremony) -> Response:
+    """Keep the ceremony's id in the session (one at a time) and send its options to the page's script."""
+    previous = session.get(CEREMONY)
+    if previous:
+        ceremonies().forget(previous)
+    session[CEREMONY] = ceremony.ceremony_id
+    response = Response(ceremony.options_json, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -177,8 +182,7 @@ def _authenticate(form: PasskeyAssertionForm, user_id: str | None, purpose: str)
 @passkey_sign_in_blueprint.post("/sign-in/passkey/options")
 def sign_in_options() -> ResponseReturnValue:
     ceremony = ceremonies().start_authentication()
-    session[CEREMONY] = ceremony.ceremony_id
-    return options_response(ceremony.options_json)
+    return begin(ceremony)
 
 
 @passkey_sign_in_blueprint.route("/sign-in/passkey", methods=["GET", "POST"])
@@ -207,8 +211,7 @@ def second_factor_options() -> ResponseReturnValue:
         return json_error(_("Your session has ended. Sign in again."), 401)
     allowed = list(db.session.scalars(select(Passkey.credential_id).where(Passkey.user_id == user.id)))
     ceremony = ceremonies().start_authentication(user_id=user.id, allowed=allowed)
-    session[CEREMONY] = ceremony.ceremony_id
-    return options_response(ceremony.options_json)
+    return begin(ceremony)
 
 
 @passkey_sign_in_blueprint.route("/sign-in/passkey/second-factor", methods=["GET", "POST"])

@@ -256,6 +256,16 @@ def test_a_stale_challenge_is_refused(app: Flask, browser: Browser, monkeypatch:
     assert_nothing_changed(app, browser, citizen.user_id)
 
 
+def test_only_the_latest_ceremony_of_a_session_can_be_answered(app: Flask, browser: Browser) -> None:
+    citizen = quick_citizen(app)
+    authenticator = give_passkey(app, citizen.user_id)
+    browser.get("/sign-in/passkey")
+    first = authenticator.get(options(browser, "/sign-in/passkey/options"))
+    options(browser, "/sign-in/passkey/options")  # the citizen pressed the button again
+    assert_refused(post_credential(browser, "/sign-in/passkey", first), STALE)
+    assert_nothing_changed(app, browser, citizen.user_id, sign_count=0)
+
+
 def test_an_answer_without_a_ceremony_is_refused(app: Flask, browser: Browser) -> None:
     citizen = quick_citizen(app)
     authenticator = give_passkey(app, citizen.user_id)
