@@ -88,7 +88,8 @@ def assertion(
         "iss": "client-1",
         "sub": "client-1",
         "aud": TOKEN_URL,
-        "exp": now + 300,
+        # Parametrized cases are built at collection; a whole `make test` runs for minutes before they do.
+        "exp": now + 3600,
         "iat": now,
         "jti": str(uuid.uuid4()),
     }
