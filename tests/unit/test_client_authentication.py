@@ -88,7 +88,7 @@ def assertion(
         "iss": "client-1",
         "sub": "client-1",
         "aud": TOKEN_URL,
-        # Parametrized cases are built at collection; a whole `make test` runs for minutes before they do.
+        # An hour: the parametrised cases are built when the suite is collected, which may be minutes before they run.
         "exp": now + 3600,
         "iat": now,
         "jti": str(uuid.uuid4()),
