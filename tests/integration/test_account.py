@@ -166,6 +166,7 @@ def test_the_overview_lists_services_used_and_sign_in_activity(app: Flask, brows
     activity = page[page.index('data-testid="activity"') :]
     assert "Signed in" in activity
     assert "Wrong password entered" in activity
+    assert "Used Register a vehicle" in activity and "Used Apply for a fishing licence" in activity
     assert time.strftime("%Y") in activity
     assert 'href="/account/passkeys"' in page
 
