@@ -71,6 +71,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprint(app, userinfo_blueprint, bearer_token_required)
     register_blueprint(app, auth_blueprint, public)
     register_blueprint(app, pages_blueprint, public)
+    if app.config["IDP_ENV"] in ("development", "test"):
+        from idp.notify.development_inbox import development_inbox_blueprint, development_only
+
+        register_blueprint(app, development_inbox_blueprint, development_only)
     register_error_pages(app)
     _serve_published_documents(app)
     if app.config["IDP_OUTBOX_IN_PROCESS"]:

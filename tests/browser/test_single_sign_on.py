@@ -6,12 +6,12 @@ import re
 import time
 import uuid
 
-import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.accessibility import assert_no_axe_violations
 from tests.browser.conftest import Stack
+from tests.browser.journeys import create_account_up_to_security_codes, set_up_authenticator_app
 
 pytestmark = pytest.mark.browser
 
@@ -33,18 +33,8 @@ def test_create_account_single_sign_on_and_sign_out_everywhere(stack: Stack, pag
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(re.escape(stack.provider_url) + "sign-in"))
     assert_no_axe_violations(page, "sign in: email")
-    page.get_by_role("link", name="Create a GOV.UK One Login").click()
-    assert_no_axe_violations(page, "create an account: email")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_role("button", name="Continue").click()
-    assert_no_axe_violations(page, "create an account: password")
-    page.get_by_label("Create your password").fill(PASSWORD)
-    page.get_by_label("Confirm your password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    assert_no_axe_violations(page, "create an account: set up an authenticator app")
-    secret = page.get_by_test_id("secret-key").inner_text().replace(" ", "")
-    page.get_by_label(re.compile("security code")).fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Continue").click()
+    create_account_up_to_security_codes(page, stack, email, PASSWORD)
+    set_up_authenticator_app(page, used=set())
 
     expect(page).to_have_url(fishing.base_url + "/account")
     assert_no_axe_violations(page, "the service's account page")

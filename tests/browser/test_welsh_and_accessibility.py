@@ -14,6 +14,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.accessibility import assert_no_axe_violations
 from tests.browser.conftest import Stack
+from tests.browser.journeys import new_code_sent_to
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +34,8 @@ class Words:
     confirm_password: str
     password: str
     code: str
+    sent_code: str
+    authenticator_app: str
     continue_button: str
     problem: str
     enter_email: str
@@ -53,6 +56,8 @@ ENGLISH = Words(
     confirm_password="Confirm your password",
     password="Password",
     code="Enter the 6 digit security code shown in your authenticator app",
+    sent_code="Enter the 6 digit security code",
+    authenticator_app="Authenticator app for smartphone, tablet or computer",
     continue_button="Continue",
     problem="There is a problem",
     enter_email="Enter your email address",
@@ -72,6 +77,8 @@ WELSH = Words(
     confirm_password="Cadarnhewch eich cyfrinair",
     password="Cyfrinair",
     code="Rhowch y cod diogelwch 6 digid sy’n cael ei ddangos yn eich ap dilysu",
+    sent_code="Rhowch y cod diogelwch 6 digid",
+    authenticator_app="Ap dilysu ar gyfer ffôn clyfar, llechen neu gyfrifiadur",
     continue_button="Parhau",
     problem="Mae problem wedi codi",
     enter_email="Rhowch eich cyfeiriad e-bost",
@@ -145,6 +152,13 @@ def test_every_page_in_both_languages_passes_axe(stack: Stack, page: Page, words
     page.get_by_role("button", name=words.create_link).click()
     _check(page, words, "create an account: email")
     _submit(page, words)
+    _check(page, words, "create an account: check your email")
+    page.get_by_label(words.sent_code, exact=True).fill("12ab56")
+    _submit(page, words)
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    _check(page, words, "create an account: check your email, with an error")
+    page.get_by_label(words.sent_code, exact=True).fill(new_code_sent_to(page.context, stack, email))
+    _submit(page, words)
     _check(page, words, "create an account: password")
     page.get_by_label(words.new_password, exact=True).fill("short")
     page.get_by_label(words.confirm_password, exact=True).fill("other")
@@ -153,6 +167,9 @@ def test_every_page_in_both_languages_passes_axe(stack: Stack, page: Page, words
     _check(page, words, "create an account: password, with errors")
     page.get_by_label(words.new_password, exact=True).fill(PASSWORD)
     page.get_by_label(words.confirm_password, exact=True).fill(PASSWORD)
+    _submit(page, words)
+    _check(page, words, "choose how to get security codes")
+    page.get_by_label(words.authenticator_app, exact=True).check()
     _submit(page, words)
     _check(page, words, "set up an authenticator app")
     secret = page.get_by_test_id("secret-key").inner_text().replace(" ", "")

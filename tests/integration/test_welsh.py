@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from tests.helpers import Browser, Citizen, RelyingPartyUnderTest, create_citizen
+from tests.helpers import Browser, Citizen, RelyingPartyUnderTest, create_citizen, latest_code_to
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "idp" / "translations" / "cy" / "LC_MESSAGES" / "messages.po"
 _TOGGLE = re.compile(r'<nav[^>]*data-testid="language-toggle".*?</nav>', re.S)
@@ -183,10 +183,12 @@ def test_email_errors_are_in_welsh(browser: Browser) -> None:
     assert "Mae’n rhaid i’ch cyfeiriad e-bost fod yn 256 nod neu lai" in _html(page)
 
 
-def test_password_errors_are_in_welsh(browser: Browser) -> None:
+def test_password_errors_are_in_welsh(app: Flask, browser: Browser) -> None:
     _welsh(browser)
     browser.get("/create-account")
-    browser.follow(browser.post_form("/create-account", {"email": f"new-{uuid.uuid4().hex[:8]}@example.com"}))
+    email = f"new-{uuid.uuid4().hex[:8]}@example.com"
+    browser.follow(browser.post_form("/create-account", {"email": email}))
+    browser.follow(browser.post_form("/create-account/check-email", {"code": latest_code_to(app, email)}))
     page = browser.post_form("/create-account/password", {"password": "short1", "confirm_password": "short1"})
     assert "Mae’n rhaid i’ch cyfrinair fod o leiaf 8 nod o hyd" in _html(page)
     assert 'data-i18n.show-password="Dangos"' in _html(page), "the show/hide button speaks Welsh too"
@@ -262,15 +264,22 @@ def _pages(app: Flask, browser: Browser) -> Iterator[tuple[str, TestResponse]]:
     yield "password", browser.follow(browser.post_form("/sign-in", {"email": citizen.email}))
     yield "security code", browser.follow(browser.post_form("/sign-in/password", {"password": citizen.password}))
     browser.get("/create-account")
-    yield "new password", browser.follow(browser.post_form("/create-account", {"email": f"n-{uuid.uuid4().hex}@x.uk"}))
+    new_email = f"n-{uuid.uuid4().hex}@x.uk"
+    yield "check your email", browser.follow(browser.post_form("/create-account", {"email": new_email}))
+    code = latest_code_to(app, new_email)
+    yield "new password", browser.follow(browser.post_form("/create-account/check-email", {"code": code}))
     yield (
-        "set up an app",
+        "choose how to get security codes",
         browser.follow(
             browser.post_form(
                 "/create-account/password", {"password": "a good passw0rd", "confirm_password": "a good passw0rd"}
             )
         ),
     )
+    yield "set up an app", browser.get("/set-up-authenticator-app")
+    yield "set up text messages", browser.get("/set-up-text-message")
+    mobile = {"phone_number": "07123 456789"}
+    yield "check your phone", browser.follow(browser.post_form("/set-up-text-message", mobile))
 
 
 def _english_sentences() -> list[str]:
@@ -302,7 +311,7 @@ def test_every_page_is_in_the_chosen_language_with_a_govuk_title(app: Flask, bro
             assert not leftovers, f"{name} still has English: {leftovers}"
             assert "Neidio i’r prif gynnwys" in text and "© Hawlfraint y Goron" in text, name
         seen += 1
-    assert seen == 17
+    assert seen == 21
 
 
 @pytest.mark.parametrize(
