@@ -45,7 +45,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
 
     db.init_app(app)
-    if app.testing or click.get_current_context(silent=True) is not None:
+    if app.testing or (
+        click.get_current_context(silent=True) is not None and app.config.get("IDP_CLI_MIGRATIONS", True)
+    ):
         init_migrations(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)

@@ -8,7 +8,7 @@ from flask import Flask, current_app
 
 from idp.auth.passwords import PasswordHasher
 from idp.extensions import db
-from idp.keys.encryption import SecretBox, load_master_key
+from idp.keys.encryption import SecretBox, load_master_key, load_previous_master_keys
 from idp.keys.keyring import Keyring
 from idp.oidc.client_keys import ClientKeyResolver
 from idp.oidc.grants import Grants
@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
     master_key = load_master_key(
         config["IDP_MASTER_KEY"], config["IDP_MASTER_KEY_FILE"], create_if_missing=config["IDP_ENV"] != "production"
     )
-    secret_box = SecretBox(master_key)
+    secret_box = SecretBox(master_key, load_previous_master_keys(config.get("IDP_MASTER_KEY_PREVIOUS", "")))
     keyring = Keyring(lambda: db.session, secret_box)
     app.extensions["idp"] = Services(
         store=store,
