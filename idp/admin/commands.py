@@ -34,9 +34,11 @@ def import_registration(path: Path, actor: str) -> tuple[Client, bool]:
 
 
 def register_commands(app: Flask) -> None:
+    from idp.admin.clients import clients_group
     from idp.admin.keys import keys_group
 
     app.cli.add_command(keys_group)
+    app.cli.add_command(clients_group)
 
     @app.cli.command("worker")
     @click.option("--interval", default=1.0, show_default=True, help="Seconds between delivery rounds.")

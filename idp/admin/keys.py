@@ -320,7 +320,7 @@ def rewrap_command(new_key_file: Path | None, new_key_env: str | None, as_json: 
     except (OSError, MasterKeyError) as exc:
         raise click.ClickException(f"the new master key cannot be used: {exc}") from exc
     counts = rewrap(db.session, current_services().secret_box, SecretBox(new_key))
-    audit.record("master_key_rewrapped", actor=operator_actor(), **counts)
+    audit.record("master_key_rewrapped", actor=operator_actor(), rewrapped=counts)
     db.session.commit()
     lines = [f"Re-encrypted {count} value(s) in {name}." for name, count in counts.items()]
     lines.append(
