@@ -34,11 +34,15 @@ def import_registration(path: Path, actor: str) -> tuple[Client, bool]:
 
 
 def register_commands(app: Flask) -> None:
+    from idp.admin.audit_trail import audit_group
     from idp.admin.clients import clients_group
     from idp.admin.keys import keys_group
+    from idp.admin.users import users_group
 
     app.cli.add_command(keys_group)
     app.cli.add_command(clients_group)
+    app.cli.add_command(users_group)
+    app.cli.add_command(audit_group)
 
     @app.cli.command("worker")
     @click.option("--interval", default=1.0, show_default=True, help="Seconds between delivery rounds.")
