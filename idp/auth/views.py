@@ -8,7 +8,7 @@ import time
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, current_app, g, redirect, render_template, session, url_for
+from flask import Blueprint, g, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -16,10 +16,12 @@ from sqlalchemy import select
 from idp import audit
 from idp.auth import totp
 from idp.auth.forms import EmailForm, NewPasswordForm, PasswordForm, SecurityCodeForm, normalise_email
+from idp.auth.limits import PASSWORD, SECURITY_CODE
 from idp.extensions import db
 from idp.models import User
 from idp.oidc.journeys import load_journey
 from idp.services import current_services
+from idp.web.access import safe_return_path
 from idp.web.citizen_session import current_sign_in, record_sign_in
 from idp.web.security_headers import origin_of
 
@@ -53,7 +55,7 @@ def _finish_sign_in(user: User, credential_level: str) -> ResponseReturnValue:
     if journey_id:
         session["authenticated_for_journey"] = journey_id
         return redirect(url_for("oidc.continue_journey"))
-    return redirect(url_for("pages.signed_in"))
+    return redirect(safe_return_path(session.pop("return_to", None)) or url_for("pages.signed_in"))
 
 
 def _pending_user(key: str) -> User | None:
@@ -65,25 +67,14 @@ def _pending_user(key: str) -> User | None:
 
 
 def _locked_until(step: str, user_id: str) -> float | None:
-    remaining = current_services().store.ttl(f"lock:{step}:{user_id}")
-    return time.time() + remaining if remaining else None
+    return current_services().limits.locked_until(step, user_id)
 
 
 def _count_failure(step: str, user_id: str) -> bool:
     """Count a wrong answer; True when this one locks the step."""
-    config = current_app.config
-    store = current_services().store
-    lockout = int(config["IDP_SIGN_IN_LOCKOUT_SECONDS"])
-    failures = store.incr(f"fails:{step}:{user_id}", lockout)
-    audit.record(f"{step}_failed", actor="citizen", user_id=user_id, attempt=failures)
-    if failures >= int(config["IDP_SIGN_IN_ATTEMPTS"]):
-        store.set(f"lock:{step}:{user_id}", b"1", lockout)
-        store.delete(f"fails:{step}:{user_id}")
-        audit.record("lockout", actor="system", user_id=user_id, step=step, seconds=lockout)
-        db.session.commit()
-        return True
+    audit.record(f"{step}_failed", actor="citizen", user_id=user_id)
     db.session.commit()
-    return False
+    return current_services().limits.count_failure(step, user_id)
 
 
 def _locked_page(until: float) -> tuple[str, int]:
@@ -129,18 +120,18 @@ def password() -> ResponseReturnValue:
     user = _pending_user("pending_user_id")
     if user is None:
         return redirect(url_for("auth.sign_in"))
-    locked = _locked_until("password", user.id)
+    locked = _locked_until(PASSWORD, user.id)
     if locked:
         return _locked_page(locked)
     form = PasswordForm()
     if form.validate_on_submit():
         passwords = current_services().passwords
         if user.suspended or not passwords.verify(user.password_hash, form.password.data or ""):
-            if _count_failure("password", user.id):
-                return _locked_page(time.time() + current_app.config["IDP_SIGN_IN_LOCKOUT_SECONDS"])
+            if _count_failure(PASSWORD, user.id):
+                return _locked_page(time.time() + current_services().limits.rule(PASSWORD).lockout_seconds)
             form.password.errors = [_("Incorrect password")]
             return render_template("auth/password.html", form=form, email=user.email), 200
-        current_services().store.delete(f"fails:password:{user.id}")
+        current_services().limits.clear(PASSWORD, user.id)
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash(form.password.data or "")
         session["password_ok_for"] = user.id
@@ -157,7 +148,7 @@ def security_code() -> ResponseReturnValue:
     user = _pending_user("password_ok_for")
     if user is None or not user.totp_secret_encrypted:
         return redirect(url_for("auth.sign_in"))
-    locked = _locked_until("security_code", user.id)
+    locked = _locked_until(SECURITY_CODE, user.id)
     if locked:
         return _locked_page(locked)
     form = SecurityCodeForm()
@@ -168,11 +159,11 @@ def security_code() -> ResponseReturnValue:
         # validation has been issued for the first OTP".
         fresh = step is not None and current_services().store.add(f"totp-used:{user.id}:{step}", b"1", 180)
         if not fresh:
-            if _count_failure("security_code", user.id):
-                return _locked_page(time.time() + current_app.config["IDP_SIGN_IN_LOCKOUT_SECONDS"])
+            if _count_failure(SECURITY_CODE, user.id):
+                return _locked_page(time.time() + current_services().limits.rule(SECURITY_CODE).lockout_seconds)
             form.code.errors = [_("The security code you entered is not correct, or may have expired, try again.")]
             return render_template("auth/security_code.html", form=form)
-        current_services().store.delete(f"fails:security_code:{user.id}")
+        current_services().limits.clear(SECURITY_CODE, user.id)
         return _finish_sign_in(user, "Cl.Cm")
     return render_template("auth/security_code.html", form=form)
 
