@@ -4,16 +4,20 @@ factor, suspend it, delete it. Every change is audited with the operator who mad
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from idp import audit
+from idp import audit, notify
+from idp.account.deletion import delete_account
 from idp.admin.output import emit, fails_cleanly, fields_table, iso, json_option, operator_actor, table
+from idp.auth.limits import STEPS, email_subject
 from idp.extensions import db
 from idp.models import AuditEvent, Client, RelyingPartySignIn, User
+from idp.notify.messages import SECOND_FACTOR_RESET
 from idp.oidc.logout import sign_out_everywhere
 from idp.oidc.subject import pairwise_subject, sector_host
 from idp.services import current_services
@@ -23,8 +27,6 @@ users_group = AppGroup("users", help="Citizens' accounts: find, show, unlock, re
 
 LIST_COLUMNS = ("id", "email", "second_factor", "suspended", "created")
 _SCAN_BATCH = 2000
-#: The sign-in steps that count wrong answers and lock (idp/auth/views.py).
-LOCKING_STEPS = ("password", "security_code")
 
 
 class UserNotFound(ValueError):
@@ -102,13 +104,16 @@ def find(email: str | None, subject: str | None, client_id: str | None, as_json:
     emit(records, as_json, table(records, LIST_COLUMNS) if records else "No account matches.")
 
 
-def _locks(user_id: str) -> dict[str, int]:
-    store = current_services().store
-    found = {}
-    for step in LOCKING_STEPS:
-        remaining = store.ttl(f"lock:{step}:{user_id}")
-        if remaining:
-            found[step] = remaining
+def _locks(user: User) -> dict[str, int]:
+    """The steps locked for the citizen, by account and by email address, with the seconds left."""
+    limits = current_services().limits
+    now = time.time()
+    found: dict[str, int] = {}
+    for subject in (user.id, email_subject(user.email)):
+        for step in STEPS:
+            until = limits.locked_until(step, subject)
+            if until:
+                found[step] = max(found.get(step, 0), int(until - now))
     return found
 
 
@@ -131,7 +136,7 @@ def show(user: str, as_json: bool) -> None:
         "authenticator_app": account.totp_secret_encrypted is not None,
         "phone_number_verified": account.phone_number_verified,
         "updated": iso(account.updated_at),
-        "locked": _locks(account.id),
+        "locked": _locks(account),
         "signed_in_to": services,
         "recent_events": [{"at": iso(e.at), "event": e.event, "actor": e.actor} for e in events],
     }
@@ -150,15 +155,17 @@ def show(user: str, as_json: bool) -> None:
 def unlock(user: str, as_json: bool) -> None:
     """Clear a citizen's lockouts and counted failures, so they can try to sign in again at once."""
     account = find_user(user)
-    was_locked = _locks(account.id)
-    store = current_services().store
-    for step in LOCKING_STEPS:
-        store.delete(f"lock:{step}:{account.id}")
-        store.delete(f"fails:{step}:{account.id}")
-    audit.record("account_unlocked", actor=operator_actor(), user_id=account.id, steps=sorted(was_locked))
+    limits = current_services().limits
+    # A citizen is limited by account and, before signing in, by email address: clear both.
+    unlocked = sorted(set(limits.clear_lockouts(account.id)) | set(limits.clear_lockouts(email_subject(account.email))))
+    audit.record("account_unlocked", actor=operator_actor(), user_id=account.id, steps=unlocked)
     db.session.commit()
-    text = f"Unlocked {account.email}." if was_locked else f"{account.email} was not locked; failure counts cleared."
-    emit({"id": account.id, "was_locked": sorted(was_locked)}, as_json, text)
+    text = (
+        f"Unlocked {account.email} ({', '.join(unlocked)})."
+        if unlocked
+        else f"{account.email} was not locked; failure counts cleared."
+    )
+    emit({"id": account.id, "was_locked": unlocked}, as_json, text)
 
 
 @users_group.command("reset-mfa")
@@ -171,8 +178,10 @@ def reset_mfa(user: str, as_json: bool) -> None:
     previous = account.mfa_method
     account.mfa_method = None
     account.totp_secret_encrypted = None
+    account.phone_number = None
     account.phone_number_verified = False
     audit.record("mfa_reset", actor=operator_actor(), user_id=account.id, previous=previous)
+    notify.send(SECOND_FACTOR_RESET, to=account.email)
     db.session.commit()
     # A session that passed the old factor must not outlive it.
     end_every_session(account.id)
@@ -180,7 +189,7 @@ def reset_mfa(user: str, as_json: bool) -> None:
         {"id": account.id, "previous_factor": previous},
         as_json,
         f"Removed the second factor ({previous or 'none'}) of {account.email}; every session is signed out. "
-        "They will set up a new one when they next sign in.",
+        "They have been emailed, and will set up a new factor when they next sign in.",
     )
 
 
@@ -218,3 +227,18 @@ def unsuspend(user: str, as_json: bool) -> None:
     audit.record("account_unsuspended", actor=operator_actor(), user_id=account.id)
     db.session.commit()
     emit({"id": account.id, "suspended": False}, as_json, f"{account.email} can sign in again.")
+
+
+@users_group.command("delete")
+@click.argument("user")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+@fails_cleanly
+def delete(user: str, yes: bool, as_json: bool) -> None:
+    """Delete a citizen's account as their own deletion does: every record about them, services told."""
+    account = find_user(user)
+    user_id, email = account.id, account.email
+    if not yes:
+        click.confirm(f"Delete the account of {email} ({user_id})? This cannot be undone", abort=True)
+    delete_account(user_id, actor=operator_actor())
+    emit({"id": user_id, "deleted": True}, as_json, f"Deleted the account of {email}.")
