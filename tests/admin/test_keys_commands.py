@@ -290,7 +290,9 @@ def new_master_key() -> tuple[str, bytes]:
 
 def sealed_values(app: Flask) -> dict[str, bytes]:
     with app.app_context():
-        values = {row.id: row.private_key_encrypted for row in db.session.scalars(select(SigningKey))}
+        values: dict[str, bytes | None] = {
+            row.id: row.private_key_encrypted for row in db.session.scalars(select(SigningKey))
+        }
         values.update({f"totp:{u.id}": u.totp_secret_encrypted for u in db.session.scalars(select(User))})
         return {k: bytes(v) for k, v in values.items() if v is not None}
 
