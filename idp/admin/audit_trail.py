@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import Row, select
+from sqlalchemy import CursorResult, Row, select
 
 from idp import audit
 from idp.admin.output import fails_cleanly, operator_actor
@@ -69,13 +69,19 @@ def _record(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def stream_records(since: datetime, until: datetime, event: str | None = None) -> Iterator[dict[str, Any]]:
-    """Every record in [since, until), oldest first, fetched a batch at a time."""
+def open_range(since: datetime, until: datetime, event: str | None = None) -> CursorResult[Any]:
+    """The records in [since, until), oldest first, behind a cursor read a batch at a time: `yield_per` makes it
+    a server-side cursor on PostgreSQL; SQLite's cursor steps through the table as it is read."""
     table = _table()
     query = select(table).where(table.c.at >= since, table.c.at < until).order_by(table.c.at, table.c.id)
     if event:
         query = query.where(table.c.event == event)
-    result = db.session.execute(query.execution_options(yield_per=_FETCH_ROWS))
+    result: CursorResult[Any] = db.session.execute(query.execution_options(yield_per=_FETCH_ROWS))  # type: ignore[assignment]
+    return result
+
+
+def stream_records(since: datetime, until: datetime, event: str | None = None) -> Iterator[dict[str, Any]]:
+    result = open_range(since, until, event)
     try:
         for row in result:
             yield _record(row)
