@@ -52,6 +52,8 @@ def settings_from_environment() -> dict[str, Any]:
         "IDP_SESSION_IDLE_TTL": _int("IDP_SESSION_IDLE_TTL", 3600),
         "IDP_JOURNEY_TTL": _int("IDP_JOURNEY_TTL", 3600),
         "IDP_JWKS_MAX_AGE": _int("IDP_JWKS_MAX_AGE", 86400),
+        # How long a new key may take to reach every process's published documents (keyring cache, document rebuild).
+        "IDP_KEY_PUBLICATION_DELAY": _int("IDP_KEY_PUBLICATION_DELAY", 10),
         # How long a retired identity key stays published: longer than any core identity JWT it signed lives.
         "IDP_IDENTITY_KEY_RETENTION": _int("IDP_IDENTITY_KEY_RETENTION", 86400),
         "IDP_CLIENT_JWKS_TIMEOUT": float(env.get("IDP_CLIENT_JWKS_TIMEOUT", "5")),

@@ -7,7 +7,7 @@ pending (published, not signing) → active (the one key of its purpose and algo
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +34,14 @@ KEY_COLUMNS = ("purpose", "kid", "alg", "state", "created", "activated", "retire
 
 
 def publish_period(purpose: str) -> timedelta:
-    """How long relying parties may cache the document that publishes a key of this purpose (its max-age)."""
+    """How long a key must be published before it signs: the max-age relying parties may cache the document that
+    publishes it, plus the time the key takes to reach that document in every process."""
     config = current_app.config
     if purpose.startswith("identity"):
-        return timedelta(seconds=int(config.get("IDP_DID_MAX_AGE", config["IDP_JWKS_MAX_AGE"])))
-    return timedelta(seconds=int(config["IDP_JWKS_MAX_AGE"]))
+        max_age = int(config.get("IDP_DID_MAX_AGE", config["IDP_JWKS_MAX_AGE"]))
+    else:
+        max_age = int(config["IDP_JWKS_MAX_AGE"])
+    return timedelta(seconds=max_age + int(config["IDP_KEY_PUBLICATION_DELAY"]))
 
 
 def longest_token_lifetime(purpose: str) -> timedelta:
@@ -233,6 +236,17 @@ def _describe(action: Action, purpose: str, alg: str) -> str:
     }[action.step]
 
 
+def _rows(purpose: str, alg: str) -> list[SigningKey]:
+    return list(db.session.scalars(select(SigningKey).where(SigningKey.purpose == purpose, SigningKey.alg == alg)))
+
+
+def _second_after(moment: datetime | None) -> datetime | None:
+    """Times are shown to the second: round up, so that running the command at the time shown finds it due."""
+    if moment is None or not moment.microsecond:
+        return moment
+    return moment.replace(microsecond=0) + timedelta(seconds=1)
+
+
 @keys_group.command("rotate")
 @click.option("--purpose", required=True, help="oidc, identity, or identity:<check>.")
 @click.option("--alg", help="Only this algorithm; every algorithm of the purpose if left out.")
@@ -248,9 +262,7 @@ def rotate(purpose: str, alg: str | None, as_json: bool) -> None:
     now = utcnow()
     report: list[dict[str, Any]] = []
     for each_alg in algs:
-        rows = db.session.scalars(
-            select(SigningKey).where(SigningKey.purpose == purpose, SigningKey.alg == each_alg)
-        ).all()
+        rows = _rows(purpose, each_alg)
         plan = plan_rotation(
             [KeyOnRecord(r.kid, KeyState(r.state), r.created_at, r.retired_at) for r in rows],
             now,
@@ -263,8 +275,11 @@ def rotate(purpose: str, alg: str | None, as_json: bool) -> None:
             if action.step is Step.PURGE:
                 _purge_due(actor, purpose=purpose, alg=each_alg)
             elif action.step is Step.ACTIVATE and kid:
+                replaced = [r.kid for r in rows if r.state == KeyState.ACTIVE.value]
                 keyring.activate(kid, publish_period(purpose))
-                audit.record("key_activated", actor=actor, purpose=purpose, alg=each_alg, kid=kid, forced=False)
+                audit.record(
+                    "key_activated", actor=actor, purpose=purpose, alg=each_alg, kid=kid, forced=False, retired=replaced
+                )
             else:
                 state = KeyState.ACTIVE if action.step is Step.GENERATE_ACTIVE else KeyState.PENDING
                 kid = keyring.generate(purpose, each_alg, state=state).kid
@@ -272,16 +287,22 @@ def rotate(purpose: str, alg: str | None, as_json: bool) -> None:
             done.append(
                 {"step": action.step.value, "kid": kid, "said": _describe(Action(action.step, kid), purpose, each_alg)}
             )
-        next_step = plan.next
-        if next_step.step is Step.ACTIVATE and next_step.kid is None:
-            generated = [d["kid"] for d in done if d["step"] == Step.GENERATE.value]
-            next_step = Action(Step.ACTIVATE, generated[0] if generated else None)
+        next_step, next_at = plan.next, plan.next_at
+        if done and next_step.step is not Step.COMPLETE:
+            # What comes next, from the keys as they are now (their dates are those the database recorded).
+            after = plan_rotation(
+                [KeyOnRecord(r.kid, KeyState(r.state), r.created_at, r.retired_at) for r in _rows(purpose, each_alg)],
+                utcnow(),
+                publish_period(purpose),
+                longest_token_lifetime(purpose),
+            )
+            next_step, next_at = after.next, after.next_at
         report.append(
             {
                 "purpose": purpose,
                 "alg": each_alg,
                 "done": done,
-                "next": {"step": next_step.step.value, "kid": next_step.kid, "at": iso(plan.next_at)},
+                "next": {"step": next_step.step.value, "kid": next_step.kid, "at": iso(_second_after(next_at))},
                 "next_said": _describe(next_step, purpose, each_alg),
             }
         )

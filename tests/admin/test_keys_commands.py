@@ -30,7 +30,8 @@ HOUR = 3600
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """An app of its own: these tests change the provider's keys, which the other tests sign with."""
-    application = create_app({**app_config(tmp_path_factory.mktemp("keys")), "IDP_JWKS_MAX_AGE": HOUR})
+    config = {**app_config(tmp_path_factory.mktemp("keys")), "IDP_JWKS_MAX_AGE": HOUR - 10}
+    application = create_app(config)  # the keys are published for an hour: max-age + 10 s to reach every process
     with application.app_context():
         upgrade()
         current_services().keyring.ensure_active(DEFAULT_KEYS)
