@@ -11,6 +11,7 @@ from sqlalchemy import select
 from idp.auth.limits import PASSWORD, SECURITY_CODE, email_subject
 from idp.extensions import db
 from idp.models import Client, OutboxMessage, RelyingPartySignIn, User
+from idp.notify.messages import SECOND_FACTOR_RESET, render
 from idp.oidc.logout import BACKCHANNEL_LOGOUT
 from idp.oidc.subject import pairwise_subject, sector_host
 from idp.services import current_services
@@ -238,3 +239,13 @@ def test_delete_after_confirmation(app: Flask, idp: RunCommand) -> None:
     citizen = create_citizen(app)
     assert "Deleted the account" in idp("users", "delete", citizen.user_id, input="y\n").output
     assert user_row(app, citizen.user_id) is None
+
+
+def test_the_reset_email_in_english_and_welsh(app: Flask) -> None:
+    with app.app_context():
+        english = render(SECOND_FACTOR_RESET, "a@example.com", "en", {})
+        welsh = render(SECOND_FACTOR_RESET, "a@example.com", "cy", {})
+    assert english.subject == "We have reset how you get security codes"
+    assert "set up a new way to get security codes" in english.body
+    assert welsh.subject == "Rydym wedi ailosod sut rydych yn cael codau diogelwch"
+    assert "ffordd newydd o gael codau diogelwch" in welsh.body
