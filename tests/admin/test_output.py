@@ -35,7 +35,10 @@ def test_a_refused_operator_name_changes_nothing(app: Flask) -> None:
 
 
 def test_tables() -> None:
-    rows = [{"kid": "abc", "state": "active", "dates": None}, {"kid": "d", "state": "retired", "dates": ["x", "y"]}]
+    rows: list[dict[str, object]] = [
+        {"kid": "abc", "state": "active", "dates": None},
+        {"kid": "d", "state": "retired", "dates": ["x", "y"]},
+    ]
     assert table(rows, ("kid", "state", "dates")).splitlines() == [
         "KID  STATE    DATES",
         "abc  active   -",
