@@ -44,7 +44,11 @@ def settings_from_environment() -> dict[str, Any]:
         "IDP_MASTER_KEY_PREVIOUS": env.get("IDP_MASTER_KEY_PREVIOUS", ""),
         "IDP_MASTER_KEY_FILE": env.get("IDP_MASTER_KEY_FILE", str(PROJECT_ROOT / "keys" / "master.key")),
         "IDP_TRUST_PROXY": _bool(env.get("IDP_TRUST_PROXY"), False),
-        "IDP_IDENTITY_PROVING_AVAILABLE": _bool(env.get("IDP_IDENTITY_PROVING_AVAILABLE"), False),
+        "IDP_IDENTITY_PROVING_AVAILABLE": _bool(env.get("IDP_IDENTITY_PROVING_AVAILABLE"), True),
+        # Identity proving: the GPG 45 policy ("onelogin" or "gpg45"), and the test mode whose key production
+        # does not trust (on in development and test, off in production).
+        "IDP_IDENTITY_POLICY": env.get("IDP_IDENTITY_POLICY", "onelogin"),
+        "IDP_IDENTITY_TEST_MODE": _bool(env.get("IDP_IDENTITY_TEST_MODE"), environment != "production"),
         # One Login's lifetimes (reference §3.3): code 300 s, access token 180 s, ID token 120 s, session 3600 s.
         "IDP_AUTH_CODE_TTL": _int("IDP_AUTH_CODE_TTL", 300),
         "IDP_ACCESS_TOKEN_TTL": _int("IDP_ACCESS_TOKEN_TTL", 180),
@@ -56,6 +60,8 @@ def settings_from_environment() -> dict[str, Any]:
         "IDP_KEY_PUBLICATION_DELAY": _int("IDP_KEY_PUBLICATION_DELAY", 10),
         # How long a retired identity key stays published: longer than any core identity JWT it signed lives.
         "IDP_IDENTITY_KEY_RETENTION": _int("IDP_IDENTITY_KEY_RETENTION", 86400),
+        # ... and a retired identity check's key: as long as the credentials it signed may be reused.
+        "IDP_ISSUER_KEY_RETENTION": _int("IDP_ISSUER_KEY_RETENTION", 10 * 366 * 86400),
         "IDP_CLIENT_JWKS_TIMEOUT": float(env.get("IDP_CLIENT_JWKS_TIMEOUT", "5")),
         # Argon2id cost: OWASP's recommended minimum is 19 MiB, 2 iterations, 1 lane.
         "IDP_ARGON2_MEMORY_KIB": _int("IDP_ARGON2_MEMORY_KIB", 19456),

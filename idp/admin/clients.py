@@ -57,6 +57,7 @@ def _registration_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--request-object-required/--no-request-object-required", default=None, help="JAR required."),
         click.option("--max-age-enabled/--no-max-age-enabled", default=None, help="max_age honoured."),
         click.option("--permit-missing-nonce/--no-permit-missing-nonce", default=None, help="nonce optional."),
+        click.option("--return-codes/--no-return-codes", default=None, help="Return codes instead of access_denied."),
         click.option("--landing-page-url", help="The service's start page."),
         click.option("--active/--inactive", default=None, help="Whether citizens can sign in to it."),
     ]
@@ -79,6 +80,7 @@ def _fields_from_options(options: dict[str, Any]) -> dict[str, Any]:
         "request_object_required": "JarValidationRequired",
         "max_age_enabled": "MaxAgeEnabled",
         "permit_missing_nonce": "PermitMissingNonce",
+        "return_codes": "ReturnCodesEnabled",
         "landing_page_url": "LandingPageUrl",
         "active": "IsActive",
     }
@@ -147,7 +149,11 @@ def summary(client: Client) -> dict[str, Any]:
 
 def details(client: Client) -> dict[str, Any]:
     """The registration in One Login's field names; whether a secret is set, never its hash."""
-    return {**client.registration(), "ClientSecretSet": client.client_secret_hash is not None}
+    return {
+        **client.registration(),
+        "ReturnCodesEnabled": client.return_codes_enabled,
+        "ClientSecretSet": client.client_secret_hash is not None,
+    }
 
 
 def _secret_notice(client_id: str, secret: str) -> str:
@@ -234,6 +240,7 @@ _COLUMN_NAMES = {
     "jar_required": "JarValidationRequired",
     "max_age_enabled": "MaxAgeEnabled",
     "permit_missing_nonce": "PermitMissingNonce",
+    "return_codes_enabled": "ReturnCodesEnabled",
     "landing_page_url": "LandingPageUrl",
     "is_active": "IsActive",
     "name": "ClientName",
@@ -252,7 +259,11 @@ def update(client_id: str, registration: Path | None, as_json: bool, **options: 
     """Change a service's registration: only the options given change."""
     client = _find(client_id)
     given = _fields_from_options(options)
-    current = {**client.registration(), "ClientSecret": client.client_secret_hash}
+    current = {
+        **client.registration(),
+        "ReturnCodesEnabled": client.return_codes_enabled,
+        "ClientSecret": client.client_secret_hash,
+    }
     if registration is not None:
         if given:
             raise click.UsageError("give either --registration or registration options, not both")

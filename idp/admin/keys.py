@@ -30,6 +30,7 @@ from idp.services import current_services
 
 keys_group = AppGroup("keys", help="The provider's signing keys: list, generate, activate, retire, purge, rotate.")
 
+DID_MAX_AGE = 3600
 KEY_COLUMNS = ("purpose", "kid", "alg", "state", "created", "activated", "retired", "purge_after")
 
 
@@ -37,8 +38,10 @@ def publish_period(purpose: str) -> timedelta:
     """How long a key must be published before it signs: the max-age relying parties may cache the document that
     publishes it, plus the time the key takes to reach that document in every process."""
     config = current_app.config
-    if purpose.startswith("identity"):
-        max_age = int(config.get("IDP_DID_MAX_AGE", config["IDP_JWKS_MAX_AGE"]))
+    if purpose.startswith("issuer"):
+        max_age = 0  # a check's key is only ever read by this provider
+    elif purpose.startswith("identity"):
+        max_age = DID_MAX_AGE  # the DID document's Cache-Control (reference §1.4)
     else:
         max_age = int(config["IDP_JWKS_MAX_AGE"])
     return timedelta(seconds=max_age + int(config["IDP_KEY_PUBLICATION_DELAY"]))
@@ -47,6 +50,9 @@ def publish_period(purpose: str) -> timedelta:
 def longest_token_lifetime(purpose: str) -> timedelta:
     """How long a token signed by a key of this purpose stays valid after it is signed."""
     config = current_app.config
+    if purpose.startswith("issuer"):
+        # An identity check's credentials are stored and checked again each time they are reused.
+        return timedelta(seconds=int(config["IDP_ISSUER_KEY_RETENTION"]))
     if purpose.startswith("identity"):
         return timedelta(seconds=int(config["IDP_IDENTITY_KEY_RETENTION"]))
     lifetimes = (int(config["IDP_ID_TOKEN_TTL"]), int(config["IDP_ACCESS_TOKEN_TTL"]), LOGOUT_TOKEN_TTL)
@@ -82,7 +88,7 @@ def _commit() -> None:
 
 
 @keys_group.command("list")
-@click.option("--purpose", help="Only keys of this purpose (e.g. oidc, identity, identity:passport).")
+@click.option("--purpose", help="Only keys of this purpose (e.g. oidc, identity, issuer, issuer:passport).")
 @json_option
 @fails_cleanly
 def list_keys(purpose: str | None, as_json: bool) -> None:
@@ -104,7 +110,7 @@ def _check_alg_choice(purpose: str, alg: str | None) -> str:
 
 
 @keys_group.command("generate")
-@click.option("--purpose", required=True, help="oidc, identity, or identity:<check> for a check's credentials.")
+@click.option("--purpose", required=True, help="oidc, identity (the DID document), or issuer:<check>.")
 @click.option("--alg", help="ES256 or RS256 (oidc only); the purpose's first algorithm if left out.")
 @json_option
 @fails_cleanly
@@ -248,7 +254,7 @@ def _second_after(moment: datetime | None) -> datetime | None:
 
 
 @keys_group.command("rotate")
-@click.option("--purpose", required=True, help="oidc, identity, or identity:<check>.")
+@click.option("--purpose", required=True, help="oidc, identity (the DID document), or issuer:<check>.")
 @click.option("--alg", help="Only this algorithm; every algorithm of the purpose if left out.")
 @json_option
 @fails_cleanly

@@ -47,6 +47,7 @@ KNOWN_FIELDS = frozenset(
         "PKCEEnforced",
         "MaxAgeEnabled",
         "PermitMissingNonce",
+        "ReturnCodesEnabled",
         "LandingPageUrl",
         "ClientType",
         "Channel",
@@ -217,5 +218,6 @@ def client_fields_from_registration(data: dict[str, Any], base_dir: Path) -> dic
         "max_age_enabled": _flag(data, "MaxAgeEnabled", False),
         "permit_missing_nonce": _flag(data, "PermitMissingNonce", False),
         "landing_page_url": landing,
+        "return_codes_enabled": _flag(data, "ReturnCodesEnabled", False),
         "is_active": _flag(data, "IsActive", True),
     }

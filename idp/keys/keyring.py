@@ -193,6 +193,7 @@ class Keyring:
         verify_exp: bool = True,
         leeway: int = 30,
         kid_prefix: str = "",
+        verify_nbf: bool = True,
     ) -> dict[str, Any]:
         """Verify one of our own tokens: the key is chosen by `kid` among the published keys of the purpose."""
         header = jwt.get_unverified_header(token)
@@ -213,7 +214,7 @@ class Keyring:
             audience=audience,
             issuer=issuer,
             leeway=leeway,
-            options={"verify_exp": verify_exp, "verify_aud": audience is not None},
+            options={"verify_exp": verify_exp, "verify_aud": audience is not None, "verify_nbf": verify_nbf},
         )
 
     def _find(self, kid: str, purpose_prefix: str) -> PublishedKey | None:

@@ -24,6 +24,8 @@ PUBLISHED_STATES = (KeyState.PENDING, KeyState.ACTIVE, KeyState.RETIRED)
 PURPOSES: dict[str, tuple[str, ...]] = {
     "oidc": ("ES256", "RS256"),
     "identity": ("ES256",),
+    # The identity checks' own keys, one per check (`issuer:passport`, …, `issuer:test-mode`).
+    "issuer": ("ES256",),
 }
 
 

@@ -121,7 +121,7 @@ def add_from_options(idp: RunCommand, *extra: str) -> Any:
 def test_add_from_options(app: Flask, idp: RunCommand) -> None:
     added = add_from_options(idp, "--pkce-enforced", "--level", "P0")
     assert added["ClientID"] == "tax-return" and added["PublicKeySource"] == "JWKS" and added["PKCEEnforced"] is True
-    assert set(added) == REGISTRATION_FIELDS | {"ClientSecretSet"}
+    assert set(added) == REGISTRATION_FIELDS | {"ReturnCodesEnabled", "ClientSecretSet"}
     client = stored(app, "tax-return")
     assert client is not None and client.redirect_uris == [
         "https://tax.example.gov.uk/callback",

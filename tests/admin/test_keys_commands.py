@@ -109,7 +109,9 @@ def test_list_json_shape(app: Flask, idp: RunCommand) -> None:
     assert {entry["kid"] for entry in listed} == set(keys(app))
     assert set(listed[0]) == {"purpose", "kid", "alg", "state", "created", "activated", "retired", "purge_after"}
     assert {(entry["alg"], entry["state"]) for entry in listed} == {("ES256", "active"), ("RS256", "active")}
-    assert json_of(idp("keys", "list", "--purpose", "identity", "--json")) == []
+    oidc = json_of(idp("keys", "list", "--purpose", "oidc", "--json"))
+    assert sorted((entry["purpose"], entry["alg"]) for entry in oidc) == [("oidc", "ES256"), ("oidc", "RS256")]
+    assert json_of(idp("keys", "list", "--purpose", "payments", "--json")) == []
 
 
 # -- generate -----------------------------------------------------------------------------------------------------
