@@ -124,7 +124,7 @@ def _serve_published_documents(app: Flask) -> None:
         # Reference §1.4: the DID document of the identity issuer, `max-age=3600, private`.
         "/.well-known/did.json": PublishedDocument(
             within(app, lambda: did_document(identity_issuer, current_services().keyring.published("identity"))),
-            "max-age=3600, private",
+            f"max-age={app.config['IDP_DID_MAX_AGE']}, private",
         ),
     }
     current_keyring = app.extensions["idp"].keyring

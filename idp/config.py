@@ -56,6 +56,7 @@ def settings_from_environment() -> dict[str, Any]:
         "IDP_SESSION_IDLE_TTL": _int("IDP_SESSION_IDLE_TTL", 3600),
         "IDP_JOURNEY_TTL": _int("IDP_JOURNEY_TTL", 3600),
         "IDP_JWKS_MAX_AGE": _int("IDP_JWKS_MAX_AGE", 86400),
+        "IDP_DID_MAX_AGE": _int("IDP_DID_MAX_AGE", 3600),  # reference §1.4: max-age=3600, private
         # How long a new key may take to reach every process's published documents (keyring cache, document rebuild).
         "IDP_KEY_PUBLICATION_DELAY": _int("IDP_KEY_PUBLICATION_DELAY", 10),
         # How long a retired identity key stays published: longer than any core identity JWT it signed lives.

@@ -30,7 +30,6 @@ from idp.services import current_services
 
 keys_group = AppGroup("keys", help="The provider's signing keys: list, generate, activate, retire, purge, rotate.")
 
-DID_MAX_AGE = 3600
 KEY_COLUMNS = ("purpose", "kid", "alg", "state", "created", "activated", "retired", "purge_after")
 
 
@@ -41,7 +40,7 @@ def publish_period(purpose: str) -> timedelta:
     if purpose.startswith("issuer"):
         max_age = 0  # a check's key is only ever read by this provider
     elif purpose.startswith("identity"):
-        max_age = DID_MAX_AGE  # the DID document's Cache-Control (reference §1.4)
+        max_age = int(config["IDP_DID_MAX_AGE"])  # the DID document's Cache-Control (reference §1.4)
     else:
         max_age = int(config["IDP_JWKS_MAX_AGE"])
     return timedelta(seconds=max_age + int(config["IDP_KEY_PUBLICATION_DELAY"]))
