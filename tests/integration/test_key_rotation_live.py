@@ -36,8 +36,8 @@ from idp.extensions import db
 from idp.identity.outcome import IdentityOutcome
 from idp.models import SigningKey
 from idp.models._types import utcnow
-from idp.services import current_services
 from idp.oidc.journeys import load_journey, record_identity_outcome
+from idp.services import current_services
 from relying_party_examples.sample_service.core_identity import (
     DidDocumentCache,
     did_for_url,
