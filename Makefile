@@ -35,6 +35,10 @@ $(ASSETS)/govuk-frontend.min.css: $(GOVUK_FRONTEND)/govuk-frontend.min.css idp/s
 	cp $(GOVUK_FRONTEND)/govuk-frontend.min.css relying_party_examples/sample_service/static/
 
 assets: $(ASSETS)/govuk-frontend.min.css ## the pinned GOV.UK Frontend assets
+assets: $(ASSETS)/passkeys.js
+
+$(ASSETS)/passkeys.js: idp/static_src/passkeys.js $(ASSETS)/govuk-frontend.min.css
+	cp $< $@
 
 keys: venv ## the sample services' own keys (the provider's keys are made by setup)
 	$(BIN)/python -m relying_party_examples.keys keys/rp-fishing-licence.private.pem
@@ -47,7 +51,7 @@ catalogue: venv ## compile the Welsh catalogue
 translations: venv ## extract every translatable string and add the new ones to the Welsh catalogue
 	mkdir -p instance
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
-		-k _ -k gettext -k ngettext -k lazy_gettext -k _l -k pgettext -o instance/messages.pot --project idp .
+		-k _ -k gettext -k ngettext:1,2 -k lazy_gettext -k _l -k pgettext:1c,2 -o instance/messages.pot --project idp .
 	$(BIN)/pybabel update -i instance/messages.pot -d idp/translations -l cy --no-fuzzy-matching --ignore-obsolete
 	sed -i '/^"POT-Creation-Date\|^"PO-Revision-Date/d' idp/translations/cy/LC_MESSAGES/messages.po
 

@@ -53,15 +53,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale)
 
     from idp import services
-    from idp.web import security_headers
+    from idp.web import language, security_headers
     from idp.web.security_headers import csp_nonce
 
     services.init_app(app)
     security_headers.init_app(app)
+    language.init_app(app)
 
     from govuk_frontend_wtf.main import WTFormsHelpers
 
+    from idp.account.passkeys import passkey_account_blueprint
     from idp.account.views import account_blueprint
+    from idp.auth.passkey_views import passkey_sign_in_blueprint
+    from idp.auth.recovery import recovery_blueprint
     from idp.auth.views import auth_blueprint
     from idp.identity.views import identity_blueprint, identity_journey_in_this_browser
     from idp.oidc.userinfo import bearer_token_required, userinfo_blueprint
@@ -76,10 +80,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprint(app, identity_blueprint, identity_journey_in_this_browser)
     register_blueprint(app, pages_blueprint, public)
     register_blueprint(app, account_blueprint, signed_in)
+    register_blueprint(app, recovery_blueprint, public)
     if app.config["IDP_ENV"] in ("development", "test"):
         from idp.notify.development_inbox import development_inbox_blueprint, development_only
 
         register_blueprint(app, development_inbox_blueprint, development_only)
+    register_blueprint(app, passkey_sign_in_blueprint, public)
+    register_blueprint(app, passkey_account_blueprint, signed_in)
     register_error_pages(app)
     _serve_published_documents(app)
     if app.config["IDP_OUTBOX_IN_PROCESS"]:

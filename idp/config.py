@@ -82,6 +82,8 @@ def settings_from_environment() -> dict[str, Any]:
         "IDP_NOTIFY_API_KEY": env.get("IDP_NOTIFY_API_KEY", ""),
         "IDP_NOTIFY_TEMPLATE_IDS": env.get("IDP_NOTIFY_TEMPLATE_IDS", ""),
         "IDP_NOTIFY_URL": env.get("IDP_NOTIFY_URL", ""),
+        # How long a passkey ceremony's challenge may be answered (WebAuthn recommends 300 s with user verification).
+        "IDP_PASSKEY_CHALLENGE_TTL": _int("IDP_PASSKEY_CHALLENGE_TTL", 300),
         "IDP_OUTBOX_IN_PROCESS": _bool(env.get("IDP_OUTBOX_IN_PROCESS"), environment == "development"),
         "IDP_OUTBOX_MAX_ATTEMPTS": _int("IDP_OUTBOX_MAX_ATTEMPTS", 12),
         "IDP_LOG_LEVEL": env.get("IDP_LOG_LEVEL", "INFO"),

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 
-from idp import audit
+from idp import audit, notify
 from idp.extensions import db
 from idp.models import AuditEvent, OutboxMessage, User
+from idp.notify.messages import ACCOUNT_DELETED
 from idp.oidc.logout import sign_out_everywhere
 
 # The audit trail is append-only and holds ids, not personal data; the outbox holds what is still to be sent,
@@ -18,11 +19,12 @@ _KEPT_TABLES = {AuditEvent.__tablename__, OutboxMessage.__tablename__}
 
 
 def delete_account(user_id: str, actor: str) -> bool:
-    """Remove the account and every row about the citizen, tell each service they used by back-channel logout,
-    and keep an audit record without personal data. False when there is no such account (nothing changes)."""
+    """Remove the account and every row about the citizen, tell each service they used by back-channel logout and
+    the citizen by email, and keep an audit record without personal data. False when there is no such account."""
     user = db.session.get(User, user_id)
     if user is None:
         return False
+    notify.send(ACCOUNT_DELETED, to=user.email)
     services = sign_out_everywhere(user_id, actor=actor)
     # Every table keyed by the citizen goes (passkeys, identity records, whatever later issues add), children
     # before parents, so that no personal data outlives the account.

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput
-from wtforms import PasswordField, SubmitField
-from wtforms.validators import DataRequired, EqualTo
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovSubmitInput, GovTextInput
+from wtforms import PasswordField, RadioField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
 from idp.auth.forms import NewPasswordForm
+
+EMAIL_FORMAT = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class ChangePasswordForm(NewPasswordForm):
@@ -44,3 +48,44 @@ class DeleteAccountForm(FlaskForm):
         validators=[DataRequired(message=_l("Enter your password"))],
     )
     submit = SubmitField(_l("Delete your GOV.UK One Login"), widget=GovSubmitInput())
+
+
+class NewEmailForm(FlaskForm):
+    email = StringField(
+        _l("Enter your new email address"),
+        widget=GovTextInput(),
+        filters=[lambda v: (v or "").strip()],
+        validators=[DataRequired(message=_l("Enter your new email address")), Length(max=256)],
+    )
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
+
+    def validate_email(self, field: StringField) -> None:
+        if not EMAIL_FORMAT.match(field.data or ""):
+            raise ValidationError(_l("Enter an email address in the correct format, like name@example.com"))
+
+
+class EmailCodeForm(FlaskForm):
+    code = StringField(
+        _l("Enter the 6 digit security code"),
+        widget=GovTextInput(),
+        filters=[lambda v: (v or "").replace(" ", "").strip()],
+        validators=[DataRequired(message=_l("Enter the security code"))],
+    )
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
+
+    def validate_code(self, field: StringField) -> None:
+        value = field.data or ""
+        if not value.isdigit():
+            raise ValidationError(_l("The security code must only include numbers"))
+        if len(value) != 6:
+            raise ValidationError(_l("Enter the security code using only 6 digits"))
+
+
+class ChooseSecurityCodesForm(FlaskForm):
+    method = RadioField(
+        _l("How do you want to get security codes?"),
+        choices=[("sms", _l("Text message")), ("auth_app", _l("Authenticator app"))],
+        widget=GovRadioInput(),
+        validators=[InputRequired(message=_l("Select how you want to get security codes"))],
+    )
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())

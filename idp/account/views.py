@@ -12,20 +12,31 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import abort
 from werkzeug.wrappers import Response
 
-from idp import audit
-from idp.account import activity
+from idp import audit, notify
+from idp.account import activity, security_codes
 from idp.account.deletion import delete_account
-from idp.account.forms import ChangePasswordForm, DeleteAccountForm, SignOutEverywhereForm
+from idp.account.forms import (
+    ChangePasswordForm,
+    DeleteAccountForm,
+    EmailCodeForm,
+    NewEmailForm,
+    SignOutEverywhereForm,
+)
+from idp.account.security_codes import NewFactorJourney, locked_page, used_code_message, wrong_code_message
+from idp.auth.codes import CHANGE_EMAIL, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import PasswordForm, normalise_email
-from idp.auth.views import _count_failure, _locked_page, _locked_until
+from idp.auth.limits import CODE_REQUEST, PASSWORD, SECURITY_CODE
 from idp.extensions import db
 from idp.models import User
+from idp.notify.messages import CHANGE_EMAIL_CODE, EMAIL_CHANGED, PASSWORD_CHANGED
 from idp.oidc.logout import sign_out_everywhere
 from idp.services import current_services
-from idp.web.citizen_session import clear_sign_in, current_sign_in
+from idp.web.citizen_session import clear_sign_in, current_sign_in, end_every_session
 
 account_blueprint = Blueprint("account", __name__, url_prefix="/account")
 
@@ -50,7 +61,7 @@ ACTIVITY_LABELS = {
 }
 
 # The changes behind the password check, by the name the confirm-password page is given.
-_CONFIRMED_CHANGES = {"change-email": "account.change_email", "change-security-codes": "account.change_security_codes"}
+_CONFIRMED_CHANGES = {"change-email": "account.change_email", "change-security-codes": "account.choose_security_codes"}
 
 
 @account_blueprint.app_template_filter("uk_date_time")
@@ -87,18 +98,27 @@ def require_recent_password(change: str) -> Response | None:
 
 
 def _check_password(user: User, password: str) -> tuple[bool, ResponseReturnValue | None]:
-    """Whether the password is right; a wrong one counts towards the sign-in lockout."""
-    if current_services().passwords.verify(user.password_hash, password):
-        current_services().store.delete(f"fails:password:{user.id}")
+    """Whether the password is right; a wrong one counts towards the same lockout as at sign-in."""
+    services = current_services()
+    if services.passwords.verify(user.password_hash, password):
+        services.limits.clear(PASSWORD, user.id)
         return True, None
-    if _count_failure("password", user.id):
-        return False, _locked_page(time.time() + current_app.config["IDP_SIGN_IN_LOCKOUT_SECONDS"])
+    audit.record("password_failed", actor="citizen", user_id=user.id)
+    db.session.commit()
+    if services.limits.count_failure(PASSWORD, user.id):
+        return False, locked_page(PASSWORD, user.id)
     return False, None
 
 
-def _locked(user: User) -> ResponseReturnValue | None:
-    until = _locked_until("password", user.id)
-    return _locked_page(until) if until else None
+def _end_other_sessions(user_id: str) -> None:
+    """Whoever knew the old password is signed out everywhere else; this browser stays signed in."""
+    end_every_session(user_id)
+    session["signed_in_at"] = time.time() + 0.001
+
+
+def _locked(user: User, step: str = PASSWORD) -> ResponseReturnValue | None:
+    until = current_services().limits.locked_until(step, user.id)
+    return locked_page(step, user.id) if until else None
 
 
 @account_blueprint.get("")
@@ -159,21 +179,139 @@ def change_password() -> ResponseReturnValue:
         else:
             user.password_hash = passwords.hash(new_password)
             audit.record("password_changed", actor="citizen", user_id=user.id)
+            notify.send(PASSWORD_CHANGED, to=user.email)
             db.session.commit()
+            _end_other_sessions(user.id)
             session["password_confirmed_at"] = time.time()
             flash(_("You have changed your password"), "success")
             return redirect(url_for("account.overview"))
     return render_template("account/change_password.html", form=form)
 
 
+# -- change the email address: a code goes to the new address, and nothing changes until it comes back ------------
+
+
 @account_blueprint.route("/change-email", methods=["GET", "POST"])
 def change_email() -> ResponseReturnValue:
-    return require_recent_password("change-email") or redirect(url_for("account.overview"))
+    user = _citizen()
+    needs_password = require_recent_password("change-email")
+    if needs_password:
+        return needs_password
+    form = NewEmailForm()
+    if form.validate_on_submit():
+        new_email = normalise_email(form.email.data)
+        if new_email == user.email:
+            form.email.errors = [_("Enter a different email address to the one you use now")]
+        else:
+            # Whether another account uses the address is said only once its owner has entered the code.
+            return _send_change_email_code(user, new_email)
+    return render_template("account/change_email.html", form=form)
+
+
+def _send_change_email_code(user: User, new_email: str) -> ResponseReturnValue:
+    codes = current_services().codes
+    try:
+        code = codes.issue(CHANGE_EMAIL, user.id, ttl=codes.email_ttl)
+    except CodeRequestsLocked:
+        return locked_page(CODE_REQUEST, user.id)
+    notify.send(CHANGE_EMAIL_CODE, to=new_email, code=code)
+    db.session.commit()
+    session["new_email_pending"] = new_email
+    return redirect(url_for("account.check_new_email"))
+
+
+@account_blueprint.route("/change-email/check-your-email", methods=["GET", "POST"])
+def check_new_email() -> ResponseReturnValue:
+    user = _citizen()
+    new_email = session.get("new_email_pending")
+    if not new_email:
+        return redirect(url_for("account.change_email"))
+    locked = _locked(user, SECURITY_CODE)
+    if locked:
+        return locked
+    form = EmailCodeForm()
+    if form.validate_on_submit():
+        result = current_services().codes.check(CHANGE_EMAIL, user.id, form.code.data or "")
+        if result is CodeCheck.LOCKED:
+            return _locked(user, SECURITY_CODE) or redirect(url_for("account.overview"))
+        if result is CodeCheck.OK:
+            return _change_email_to(user, new_email)
+        audit.record("email_code_failed", actor="citizen", user_id=user.id)
+        db.session.commit()
+        form.code.errors = [wrong_code_message() if result is CodeCheck.WRONG else used_code_message()]
+    return render_template("account/check_new_email.html", form=form, email=new_email)
+
+
+@account_blueprint.post("/change-email/send-again")
+def send_new_email_code_again() -> ResponseReturnValue:
+    user = _citizen()
+    new_email = session.get("new_email_pending")
+    if not new_email:  # the form's CSRF token is checked before any view runs
+        return redirect(url_for("account.change_email"))
+    return _send_change_email_code(user, new_email)
+
+
+def _change_email_to(user: User, new_email: str) -> ResponseReturnValue:
+    session.pop("new_email_pending", None)
+    taken = db.session.scalars(select(User.id).where(User.email == new_email, User.id != user.id)).first()
+    if taken is None:
+        old_email = user.email
+        user.email = new_email
+        user.email_verified = True
+        audit.record("email_changed", actor="citizen", user_id=user.id)
+        notify.send(EMAIL_CHANGED, to=old_email, new_email=new_email)
+        try:
+            db.session.commit()
+        except IntegrityError:  # another account took the address a moment ago
+            db.session.rollback()
+            taken = user.id
+    if taken is not None:
+        return render_template("account/email_in_use.html", email=new_email)
+    flash(_("You have changed your email address"), "success")
+    return redirect(url_for("account.overview"))
+
+
+# -- change how you get security codes ----------------------------------------------------------------------------
+
+
+def _change_of_security_codes() -> NewFactorJourney:
+    def finish(user: User, method: str) -> ResponseReturnValue:
+        audit.record("mfa_changed", actor="citizen", user_id=user.id, method=method)
+        db.session.commit()
+        flash(_("You have changed how you get security codes"), "success")
+        return redirect(url_for("account.overview"))
+
+    return NewFactorJourney("account", url_for("account.overview"), finish)
 
 
 @account_blueprint.route("/change-security-codes", methods=["GET", "POST"])
-def change_security_codes() -> ResponseReturnValue:
-    return require_recent_password("change-security-codes") or redirect(url_for("account.overview"))
+def choose_security_codes() -> ResponseReturnValue:
+    user = _citizen()
+    return require_recent_password("change-security-codes") or security_codes.choose(user, _change_of_security_codes())
+
+
+@account_blueprint.route("/change-security-codes/authenticator-app", methods=["GET", "POST"])
+def new_authenticator_app() -> ResponseReturnValue:
+    user = _citizen()
+    return require_recent_password("change-security-codes") or security_codes.authenticator_app(
+        user, _change_of_security_codes()
+    )
+
+
+@account_blueprint.route("/change-security-codes/phone-number", methods=["GET", "POST"])
+def new_phone_number() -> ResponseReturnValue:
+    user = _citizen()
+    return require_recent_password("change-security-codes") or security_codes.phone_number(
+        user, _change_of_security_codes()
+    )
+
+
+@account_blueprint.route("/change-security-codes/check-your-phone", methods=["GET", "POST"])
+def check_phone() -> ResponseReturnValue:
+    user = _citizen()
+    return require_recent_password("change-security-codes") or security_codes.check_phone(
+        user, _change_of_security_codes()
+    )
 
 
 @account_blueprint.route("/sign-out-everywhere", methods=["GET", "POST"])

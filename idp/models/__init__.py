@@ -6,6 +6,7 @@ from idp.models.clients import Client
 from idp.models.identity import IdentityCredential, ProvingRecord
 from idp.models.keys import SigningKey
 from idp.models.outbox import OutboxMessage
+from idp.models.passkeys import Passkey
 from idp.models.sessions import RelyingPartySignIn
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "Client",
     "IdentityCredential",
     "OutboxMessage",
+    "Passkey",
     "ProvingRecord",
     "RelyingPartySignIn",
     "SigningKey",

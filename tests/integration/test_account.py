@@ -197,6 +197,8 @@ def _change_password(browser: Browser, current: str, new: str, confirm: str | No
 
 def test_change_password(app: Flask, browser: Browser) -> None:
     citizen = quick_citizen(app)
+    elsewhere = Browser(app.test_client())
+    _signed_in_at_account(app, elsewhere, citizen)
     _signed_in_at_account(app, browser, citizen)
     page = _change_password(browser, citizen.password, NEW_PASSWORD)
     assert "You have changed your password" in page
@@ -204,6 +206,9 @@ def test_change_password(app: Flask, browser: Browser) -> None:
     assert not _password_works(app, citizen.user_id, citizen.password)
     assert len(_events(app, citizen.user_id, "password_changed")) == 1
     assert "Password changed" in browser.get("/account").get_data(as_text=True)
+    # Every other session ends; this one goes on.
+    assert elsewhere.get("/account").location.endswith("/sign-in-or-create")
+    assert browser.get("/account").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -252,6 +257,7 @@ def test_wrong_current_passwords_lock_the_password(app: Flask, browser: Browser)
         assert "Incorrect password" in _change_password(browser, f"wrong {attempt}", NEW_PASSWORD)
     page = _change_password(browser, "wrong again 9", NEW_PASSWORD)
     assert "You can try again in 15 minutes." in page
+    assert "You entered the wrong password too many times." in page
     # Locked: even the right password changes nothing.
     assert browser.get("/account/change-password").status_code == 429
     assert [e.details.get("step") for e in _events(app, citizen.user_id, "lockout")] == ["password"]
@@ -339,7 +345,8 @@ def test_sign_out_everywhere(app: Flask, browser: Browser) -> None:
     for who in (browser, phone):
         assert who.get("/account").location.endswith("/sign-in-or-create")
     with app.app_context():
-        told = {m.payload["client_id"] for m in db.session.scalars(select(OutboxMessage))}
+        queued = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "backchannel_logout"))
+        told = {m.payload["client_id"] for m in queued}
         assert told == {fishing.client_id, vehicles.client_id}
         assert db.session.scalars(select(RelyingPartySignIn)).all() == []
     assert len(_events(app, citizen.user_id, "sign_out")) == 1
@@ -379,8 +386,9 @@ def test_delete_the_account(app: Flask, browser: Browser, rp: RelyingPartyUnderT
     with app.app_context():
         assert db.session.get(User, citizen.user_id) is None
         assert db.session.scalars(select(RelyingPartySignIn)).all() == []
-        logouts = db.session.scalars(select(OutboxMessage)).all()
-        assert [m.payload["client_id"] for m in logouts] == [rp.client_id]
+        queued = db.session.scalars(select(OutboxMessage)).all()
+        assert [m.payload["client_id"] for m in queued if m.kind == "backchannel_logout"] == [rp.client_id]
+        assert [m.payload["message"] for m in queued if m.kind == "email"] == ["account_deleted"]
         remaining = db.session.scalars(select(AuditEvent).where(AuditEvent.user_id == citizen.user_id)).all()
         assert [e for e in remaining if e.event == "account_deleted"]
         assert all(citizen.email not in str(e.details) for e in remaining)
