@@ -9,14 +9,14 @@ from typing import Any
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, select
 
 from idp import audit, notify
 from idp.account.deletion import delete_account
 from idp.admin.output import emit, fails_cleanly, fields_table, iso, json_option, operator_actor, table
 from idp.auth.limits import STEPS, email_subject
 from idp.extensions import db
-from idp.models import AuditEvent, Client, RelyingPartySignIn, User
+from idp.models import AuditEvent, Client, Passkey, RelyingPartySignIn, User
 from idp.notify.messages import SECOND_FACTOR_RESET
 from idp.oidc.logout import sign_out_everywhere
 from idp.oidc.subject import pairwise_subject, sector_host
@@ -176,19 +176,23 @@ def reset_mfa(user: str, as_json: bool) -> None:
     """Remove a citizen's second factor: they set up a new one at their next sign-in, and are emailed."""
     account = find_user(user)
     previous = account.mfa_method
+    # A passkey is a second factor too, and signs in without a password: it goes with the others.
+    removed: CursorResult[Any] = db.session.execute(delete(Passkey).where(Passkey.user_id == account.id))  # type: ignore[assignment]
+    passkeys = removed.rowcount
     account.mfa_method = None
     account.totp_secret_encrypted = None
     account.phone_number = None
     account.phone_number_verified = False
-    audit.record("mfa_reset", actor=operator_actor(), user_id=account.id, previous=previous)
+    audit.record("mfa_reset", actor=operator_actor(), user_id=account.id, previous=previous, passkeys=passkeys)
     notify.send(SECOND_FACTOR_RESET, to=account.email)
     db.session.commit()
     # A session that passed the old factor must not outlive it.
     end_every_session(account.id)
     emit(
-        {"id": account.id, "previous_factor": previous},
+        {"id": account.id, "previous_factor": previous, "passkeys_removed": passkeys},
         as_json,
-        f"Removed the second factor ({previous or 'none'}) of {account.email}; every session is signed out. "
+        f"Removed the second factor ({previous or 'none'}) and {passkeys} passkey(s) of {account.email}; every "
+        "session is signed out. "
         "They have been emailed, and will set up a new factor when they next sign in.",
     )
 
@@ -234,7 +238,7 @@ def unsuspend(user: str, as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @json_option
 @fails_cleanly
-def delete(user: str, yes: bool, as_json: bool) -> None:
+def delete_command(user: str, yes: bool, as_json: bool) -> None:
     """Delete a citizen's account as their own deletion does: every record about them, services told."""
     account = find_user(user)
     user_id, email = account.id, account.email

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from idp.auth.limits import PASSWORD, SECURITY_CODE, email_subject
 from idp.extensions import db
-from idp.models import Client, OutboxMessage, RelyingPartySignIn, User
+from idp.models import Client, OutboxMessage, Passkey, RelyingPartySignIn, User
 from idp.notify.messages import SECOND_FACTOR_RESET, render
 from idp.oidc.logout import BACKCHANNEL_LOGOUT
 from idp.oidc.subject import pairwise_subject, sector_host
@@ -163,20 +163,27 @@ def test_reset_mfa_makes_the_citizen_set_up_a_new_factor_and_emails_them(
 ) -> None:
     citizen = quick_citizen(app)
     sign_in(browser, rp, citizen)
+    with app.app_context():
+        db.session.add(
+            Passkey(user_id=citizen.user_id, credential_id=b"cred-1", public_key=b"cose", name="Phone", aaguid="0" * 36)
+        )
+        db.session.commit()
     result = json_of(idp("users", "reset-mfa", citizen.email, "--json"))
-    assert result == {"id": citizen.user_id, "previous_factor": "auth_app"}
+    assert result == {"id": citizen.user_id, "previous_factor": "auth_app", "passkeys_removed": 1}
     user = user_row(app, citizen.user_id)
     assert user is not None and user.mfa_method is None and user.totp_secret_encrypted is None
     [email] = outbox(app, "email")
     assert email["message"] == "second_factor_reset" and email["to"] == citizen.email
     [event] = audit_events(app, "mfa_reset")
-    assert event.actor == ACTOR and event.details == {"previous": "auth_app"}
+    assert event.actor == ACTOR and event.details == {"previous": "auth_app", "passkeys": 1}
+    with app.app_context():
+        assert db.session.scalars(select(Passkey).where(Passkey.user_id == citizen.user_id)).all() == []
     # The session that passed the old factor is over; the next sign-in asks for a new factor.
     response = browser.authorize(rp.authorize_params())
     assert response.request.path == "/sign-in"
     browser.follow(browser.post_form("/sign-in", {"email": citizen.email}))
     response = browser.follow(browser.post_form("/sign-in/password", {"password": CITIZEN_PASSWORD}))
-    assert response.request.path == "/set-up-authenticator-app"
+    assert response.request.path == "/choose-how-to-get-security-codes"
 
 
 def test_reset_mfa_of_an_unknown_citizen(app: Flask, idp: RunCommand) -> None:
