@@ -135,6 +135,7 @@ def show(user: str, as_json: bool) -> None:
         "email_verified": account.email_verified,
         "authenticator_app": account.totp_secret_encrypted is not None,
         "phone_number_verified": account.phone_number_verified,
+        "passkeys": len(db.session.scalars(select(Passkey.id).where(Passkey.user_id == account.id)).all()),
         "updated": iso(account.updated_at),
         "locked": _locks(account),
         "signed_in_to": services,

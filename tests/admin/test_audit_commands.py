@@ -181,3 +181,24 @@ def test_tail_of_an_empty_trail(app: Flask, idp: RunCommand) -> None:
     with app.app_context():
         assert db.session.scalars(select(AuditEvent)).first() is None
     assert idp("audit", "tail", "--once").output == ""
+
+
+def test_tail_follows_new_records_until_interrupted(
+    app: Flask, idp: RunCommand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_events(app, 2)
+    sleeps = 0
+
+    def between_polls(_seconds: float) -> None:
+        """Another process writes a record during the first wait; the operator presses Ctrl-C in the second."""
+        nonlocal sleeps
+        sleeps += 1
+        if sleeps == 1:
+            add_events(app, 1, start=BASE + timedelta(hours=1))
+        else:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("idp.admin.audit_trail.time.sleep", between_polls)
+    lines = idp("audit", "tail", "-n", "1", "--interval", "0.5", "--json").output.splitlines()
+    assert [json.loads(line)["at"] for line in lines] == ["2026-03-30T12:01:00.000000Z", "2026-03-30T13:00:00.000000Z"]
+    assert sleeps == 2

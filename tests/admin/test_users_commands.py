@@ -108,6 +108,7 @@ def test_show_tells_what_the_account_holds_but_no_secret(app: Flask, idp: RunCom
     lock_out(app, PASSWORD, citizen.user_id)
     shown = json_of(idp("users", "show", citizen.email, "--json"))
     assert shown["id"] == citizen.user_id and shown["second_factor"] == "auth_app" and shown["authenticator_app"]
+    assert shown["passkeys"] == 0
     assert 0 < shown["locked"]["password"] <= 900
     assert [e["event"] for e in shown["recent_events"]][0] == "lockout"
     text = idp("users", "show", citizen.user_id).output
