@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import base64
 import secrets
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 
 from idp import create_app
 from idp.admin.commands import DEFAULT_KEYS
@@ -21,6 +24,7 @@ from idp.keys.encryption import SecretBox
 from idp.models import SigningKey, User
 from idp.services import current_services
 from tests.admin.conftest import ACTOR, RunCommand, audit_events, json_of
+from tests.backends import require_postgres
 from tests.conftest import app_config
 from tests.helpers import create_citizen
 
@@ -367,3 +371,44 @@ def test_rewrap_is_all_or_nothing(app: Flask, idp: RunCommand) -> None:
     result = idp("keys", "rewrap", "--new-key-env", "NEW_KEY", env={"NEW_KEY": encoded}, code=1)
     assert f"users.totp_secret_encrypted of {citizen.user_id} does not open" in result.output
     assert sealed_values(app) == before  # the signing keys, re-sealed before the failure, are as they were
+
+
+@pytest.mark.postgres
+def test_rewrap_on_postgresql(tmp_path: Path) -> None:
+    """bytea columns come back as memoryview on PostgreSQL: the re-sealed values must still open."""
+    admin_url = require_postgres()
+    database_name = f"idp_rewrap_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{database_name}"'))
+    database_url = make_url(admin_url).set(database=database_name).render_as_string(hide_password=False)
+    application = create_app(app_config(tmp_path, database_url=database_url))
+    try:
+        with application.app_context():
+            upgrade()
+            current_services().keyring.ensure_active(DEFAULT_KEYS)
+            db.session.commit()
+        citizen = create_citizen(application)
+        encoded, raw = new_master_key()
+        result = application.test_cli_runner().invoke(
+            args=["keys", "rewrap", "--new-key-env", "NEW_KEY", "--json"], env={"NEW_KEY": encoded}
+        )
+        assert result.exit_code == 0, result.output
+        assert json_of(result)["rewrapped"]["users.totp_secret_encrypted"] == 1
+        new_box = SecretBox(raw)
+        values = sealed_values(application)
+        assert len(values) == len(DEFAULT_KEYS) + 1
+        for context, sealed in values.items():
+            assert new_box.open(sealed, context)
+        assert (
+            new_box.open(values[f"totp:{citizen.user_id}"], f"totp:{citizen.user_id}") == citizen.totp_secret.encode()
+        )
+    finally:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+            store: Any = current_services().store
+            store.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)'))
+        admin.dispose()
