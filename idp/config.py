@@ -61,8 +61,6 @@ def settings_from_environment() -> dict[str, Any]:
         "IDP_KEY_PUBLICATION_DELAY": _int("IDP_KEY_PUBLICATION_DELAY", 10),
         # How long a retired identity key stays published: longer than any core identity JWT it signed lives.
         "IDP_IDENTITY_KEY_RETENTION": _int("IDP_IDENTITY_KEY_RETENTION", 86400),
-        # ... and a retired identity check's key: as long as the credentials it signed may be reused.
-        "IDP_ISSUER_KEY_RETENTION": _int("IDP_ISSUER_KEY_RETENTION", 10 * 366 * 86400),
         "IDP_CLIENT_JWKS_TIMEOUT": float(env.get("IDP_CLIENT_JWKS_TIMEOUT", "5")),
         # Argon2id cost: OWASP's recommended minimum is 19 MiB, 2 iterations, 1 lane.
         "IDP_ARGON2_MEMORY_KIB": _int("IDP_ARGON2_MEMORY_KIB", 19456),

@@ -21,7 +21,7 @@ from idp.admin.output import emit, fails_cleanly, iso, json_option, operator_act
 from idp.extensions import db
 from idp.keys.encryption import MasterKeyError, SecretBox, decode_master_key
 from idp.keys.rewrap import rewrap
-from idp.keys.rotation import PURPOSES, KeyRuleError, KeyState, check_purpose
+from idp.keys.rotation import PURPOSES, KeyRuleError, KeyState, check_purpose, kept_after_retirement
 from idp.keys.rotation_plan import Action, KeyOnRecord, Step, plan_rotation
 from idp.models import SigningKey
 from idp.models._types import utcnow
@@ -38,8 +38,9 @@ def publish_period(purpose: str) -> timedelta:
     publishes it, plus the time the key takes to reach that document in every process."""
     config = current_app.config
     if purpose.startswith("issuer"):
-        max_age = 0  # a check's key is only ever read by this provider
-    elif purpose.startswith("identity"):
+        # A check's key is read only by this provider, whose processes look again for a kid they do not know.
+        return timedelta(0)
+    if purpose.startswith("identity"):
         max_age = int(config["IDP_DID_MAX_AGE"])  # the DID document's Cache-Control (reference §1.4)
     else:
         max_age = int(config["IDP_JWKS_MAX_AGE"])
@@ -49,9 +50,6 @@ def publish_period(purpose: str) -> timedelta:
 def longest_token_lifetime(purpose: str) -> timedelta:
     """How long a token signed by a key of this purpose stays valid after it is signed."""
     config = current_app.config
-    if purpose.startswith("issuer"):
-        # An identity check's credentials are stored and checked again each time they are reused.
-        return timedelta(seconds=int(config["IDP_ISSUER_KEY_RETENTION"]))
     if purpose.startswith("identity"):
         return timedelta(seconds=int(config["IDP_IDENTITY_KEY_RETENTION"]))
     lifetimes = (int(config["IDP_ID_TOKEN_TTL"]), int(config["IDP_ACCESS_TOKEN_TTL"]), LOGOUT_TOKEN_TTL)
@@ -61,7 +59,8 @@ def longest_token_lifetime(purpose: str) -> timedelta:
 def key_record(row: SigningKey) -> dict[str, Any]:
     purge_after = None
     if row.retired_at is not None:
-        purge_after = iso(row.retired_at + longest_token_lifetime(row.purpose))
+        kept = kept_after_retirement(row.purpose)
+        purge_after = "never" if kept else iso(row.retired_at + longest_token_lifetime(row.purpose))
     return {
         "purpose": row.purpose,
         "kid": row.kid,
@@ -273,6 +272,7 @@ def rotate(purpose: str, alg: str | None, as_json: bool) -> None:
             now,
             publish_period(purpose),
             longest_token_lifetime(purpose),
+            purge=not kept_after_retirement(purpose),
         )
         done: list[dict[str, str | None]] = []
         for action in plan.now:
@@ -300,6 +300,7 @@ def rotate(purpose: str, alg: str | None, as_json: bool) -> None:
                 utcnow(),
                 publish_period(purpose),
                 longest_token_lifetime(purpose),
+                purge=not kept_after_retirement(purpose),
             )
             next_step, next_at = after.next, after.next_at
         report.append(

@@ -31,6 +31,16 @@ The modules, and what the journey uses from each:
     contra-indicator gate together; `requested_vot` is what the service receives (None: not met),
     `return_codes`, `contra_indicators.mitigation` for where to send the citizen, `fraud_check_stale`.
 
+`identity_claims`
+    `proven_identity(verified_credentials)` → the core identity's `name`/`birthDate` (`core_identity_subject()`)
+    and the `address`, `passport`, `drivingPermit` (fullAddress and issueDate stripped) and
+    `socialSecurityRecord` claims; `claimed_identity(verified_credentials)` → the `ClaimedIdentity` the later
+    checks (fraud, security questions, bank account, NI) need.
+
+`next_steps`
+    `evidence_request(issuer_name, credentials, target_vot)` (security questions at verification 1 for P1, 2
+    otherwise; fraud at 1 after a strong app credential, else 2) and `suggested_checks(assessment)`.
+
 `freshness`
     `fraud_check_expired(nbf, now)` (180 days from the start of the London day of `nbf`) and
     `checks_after_change(changes)`: address → address + fraud; date of birth or both names → prove again.
@@ -41,6 +51,8 @@ The modules, and what the journey uses from each:
     `check(answers, registers, now, context) -> CheckResult` (a signed credential, or `refusals` for bad input).
     `issuers.build_registry(keyring, base_url, test_mode=)` gives the `IssuerRegistry` by name, with
     `trusted(trust_simulations=)` for `verify_credential`. `issuers.ISSUER_KEYS` lists the keyring purposes.
+
+    `claimed_identity` is the no-photo-ID route's first step: name and date of birth, no evidence.
 
 `registers`
     One interface per authority (`Registers`: passports, driving_licences, addresses, credit_reference, banks,

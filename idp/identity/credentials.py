@@ -42,17 +42,17 @@ def _camel(name: str) -> str:
 _T = TypeVar("_T")
 
 
-def _to_json(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
         out: dict[str, Any] = {}
         for f in fields(value):
             item = getattr(value, f.name)
             if item is None or item == () and f.metadata.get("omit_empty", True):
                 continue
-            out[f.metadata.get("json", _camel(f.name))] = _to_json(item)
+            out[f.metadata.get("json", _camel(f.name))] = json_value(item)
         return out
     if isinstance(value, tuple | list):
-        return [_to_json(item) for item in value]
+        return [json_value(item) for item in value]
     return value
 
 
@@ -270,9 +270,9 @@ class Credential:
         return ADDRESS_CREDENTIAL in self.type
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": list(self.type), "credentialSubject": _to_json(self.credential_subject)}
-        if not self.is_address:
-            out["evidence"] = _to_json(self.evidence)
+        out: dict[str, Any] = {"type": list(self.type), "credentialSubject": json_value(self.credential_subject)}
+        if IDENTITY_CHECK_CREDENTIAL in self.type:
+            out["evidence"] = json_value(self.evidence)
         return out
 
     @classmethod

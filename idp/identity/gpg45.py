@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from itertools import permutations
+from itertools import permutations, product
 
 from idp.identity.credentials import (
     IDENTITY_ASSERTION_CREDENTIAL,
@@ -41,6 +41,17 @@ class Scores:
     activity: int = 0
     fraud: int = 0
     verification: int = 0
+    # When one document type has pairs neither of which beats the other (4/1 and 3/2), each is an alternative
+    # for that one piece of evidence: one group per piece. Empty: every pair of `evidences` is its own piece.
+    alternatives: tuple[tuple[EvidenceScore, ...], ...] = ()
+
+    def evidence_choices(self) -> Iterator[tuple[EvidenceScore, ...]]:
+        """The ways to pick one pair per piece of evidence."""
+        if not self.alternatives:
+            yield self.evidences
+            return
+        for choice in product(*self.alternatives):
+            yield tuple(choice)
 
 
 class Confidence(StrEnum):
@@ -78,7 +89,7 @@ class Profile:
         activity, fraud and verification each met or beaten."""
         if scores.activity < self.activity or scores.fraud < self.fraud or scores.verification < self.verification:
             return False
-        return _evidence_fits(scores.evidences, self.evidence)
+        return any(_evidence_fits(choice, self.evidence) for choice in scores.evidence_choices())
 
 
 def _evidence_fits(achieved: tuple[EvidenceScore, ...], required: tuple[EvidenceScore, ...]) -> bool:
@@ -218,7 +229,8 @@ class Gap:
 
 def gaps(profile: Profile, scores: Scores) -> tuple[Gap, ...]:
     found: list[Gap] = []
-    for slot in _unmet_slots(scores.evidences, profile.evidence):
+    unmet = min((_unmet_slots(choice, profile.evidence) for choice in scores.evidence_choices()), key=len)
+    for slot in unmet:
         found.append(Gap(Part.EVIDENCE, required=slot))
     for part, have, need in (
         (Part.ACTIVITY, scores.activity, profile.activity),
@@ -344,11 +356,17 @@ def fraud_score_optional(credentials: Iterable[VerifiedCredential]) -> bool:
 
 
 def combine(credentials: Iterable[VerifiedCredential]) -> Scores:
-    """Max activity, fraud and verification; evidence pairs de-duplicated by document type keeping the strongest."""
+    """Max activity, fraud and verification; evidence pairs de-duplicated by document type keeping the strongest.
+
+    Only successful credentials count: a document read by the app whose face check failed is not evidence.
+    """
     activity = fraud = verification = 0
     by_document: dict[str, EvidenceScore] = {}
+    frontier: dict[str, list[EvidenceScore]] = {}
     undocumented: list[EvidenceScore] = []
     for credential in credentials:
+        if not successful(credential):
+            continue
         document = credential.vc.credential_subject.document_type()
         for evidence in credential.vc.evidence:
             activity = max(activity, evidence.activity_history_score or 0)
@@ -359,10 +377,20 @@ def combine(credentials: Iterable[VerifiedCredential]) -> Scores:
             pair = EvidenceScore(evidence.strength_score, evidence.validity_score)
             if document is None:
                 undocumented.append(pair)
-            elif document not in by_document or pair > by_document[document]:
-                by_document[document] = pair
+            else:
+                if document not in by_document or pair > by_document[document]:
+                    by_document[document] = pair
+                pairs = frontier.setdefault(document, [])
+                if not any(other.meets(pair) for other in pairs):
+                    pairs[:] = [other for other in pairs if not pair.meets(other)] + [pair]
     evidences = tuple(sorted([*by_document.values(), *undocumented], reverse=True))
-    return Scores(evidences, activity, fraud, verification)
+    if all(len(pairs) == 1 for pairs in frontier.values()):
+        return Scores(evidences, activity, fraud, verification)
+    # Raising a score never lowers the level: a document's pairs that neither beats are alternatives, not one
+    # chosen by strength first (One Login's rule, under which 4/1 would hide 3/2).
+    groups = tuple(tuple(sorted(pairs, reverse=True)) for pairs in frontier.values())
+    alternatives = tuple(sorted([*groups, *((pair,) for pair in undocumented)], reverse=True))
+    return Scores(evidences, activity, fraud, verification, alternatives)
 
 
 _NOT_LETTERS = re.compile(r"[^a-z]+")

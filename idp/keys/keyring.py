@@ -32,6 +32,7 @@ from idp.keys.rotation import (
     check_activation,
     check_purpose,
     check_retirement,
+    kept_after_retirement,
     kid_for,
     purgeable,
 )
@@ -291,7 +292,11 @@ class Keyring:
             query = query.where(SigningKey.purpose == purpose)
         if alg is not None:
             query = query.where(SigningKey.alg == alg)
-        removed = [row for row in session.scalars(query) if purgeable(_facts(row), now, longest_token_lifetime)]
+        removed = [
+            row
+            for row in session.scalars(query)
+            if purgeable(_facts(row), now, longest_token_lifetime) and not kept_after_retirement(row.purpose)
+        ]
         for row in removed:
             session.delete(row)
             self._private_by_id.pop(row.id, None)

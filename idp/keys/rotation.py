@@ -29,6 +29,15 @@ PURPOSES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Keys whose signatures outlive any token: the identity checks' credentials are stored for years and verified
+# again each time an identity is reused, so their retired keys stay published and are never purged.
+KEPT_PURPOSES = frozenset({"issuer"})
+
+
+def kept_after_retirement(purpose: str) -> bool:
+    return purpose.split(":", 1)[0] in KEPT_PURPOSES
+
+
 class KeyRuleError(ValueError):
     pass
 

@@ -45,10 +45,17 @@ class RotationPlan:
 
 
 def plan_rotation(
-    keys: list[KeyOnRecord], now: datetime, publish_period: timedelta, longest_token_lifetime: timedelta
+    keys: list[KeyOnRecord],
+    now: datetime,
+    publish_period: timedelta,
+    longest_token_lifetime: timedelta,
+    purge: bool = True,
 ) -> RotationPlan:
-    """What to do now for one purpose and algorithm, and the next step with the time it becomes due."""
-    retired = [k for k in keys if k.state is KeyState.RETIRED]
+    """What to do now for one purpose and algorithm, and the next step with the time it becomes due.
+
+    `purge=False` for keys kept published after retirement (an identity check's: its credentials are verified
+    again on reuse), so a rotation of them ends at the activation."""
+    retired = [k for k in keys if k.state is KeyState.RETIRED] if purge else []
     pending = sorted((k for k in keys if k.state is KeyState.PENDING), key=lambda k: k.created_at)
     active = [k for k in keys if k.state is KeyState.ACTIVE]
 
@@ -65,7 +72,7 @@ def plan_rotation(
         if now < ready_at:
             return RotationPlan(actions, Action(Step.ACTIVATE, candidate.kid), ready_at)
         actions.append(Action(Step.ACTIVATE, candidate.kid))
-        if active:
+        if active and purge:
             return RotationPlan(actions, Action(Step.PURGE, active[0].kid), now + longest_token_lifetime)
     if still_retired:
         waiting = min(still_retired, key=lambda k: k.retired_at or now)

@@ -280,6 +280,21 @@ def test_rotate_gives_a_purpose_without_keys_an_active_one(app: Flask, idp: RunC
     assert keys(app)[entry["done"][0]["kid"]] == ("identity:passport", "ES256", "active")
 
 
+def test_an_identity_checks_key_is_never_purged(app: Flask, idp: RunCommand) -> None:
+    """Its credentials are stored and verified again on reuse: a rotation ends at the activation."""
+    purpose = "issuer:passport"
+    old = next(kid for kid, (p, _, state) in keys(app).items() if p == purpose and state == "active")
+    [entry] = json_of(idp("keys", "rotate", "--purpose", purpose, "--json"))
+    new = entry["done"][0]["kid"]
+    [entry] = json_of(idp("keys", "rotate", "--purpose", purpose, "--json"))
+    assert [(s["step"], s["kid"]) for s in entry["done"]] == [("activate", new)]  # a check's key is not published
+    assert entry["next"]["step"] == "complete"
+    age(app, old, 1000 * 86400)
+    assert json_of(idp("keys", "purge", "--json")) == []
+    [listed] = [k for k in json_of(idp("keys", "list", "--purpose", purpose, "--json")) if k["kid"] == old]
+    assert listed["state"] == "retired" and listed["purge_after"] == "never"
+
+
 def test_rotate_refuses_an_unknown_purpose(app: Flask, idp: RunCommand) -> None:
     before = keys(app)
     assert "unknown key purpose 'tokens'" in idp("keys", "rotate", "--purpose", "tokens", code=1).output

@@ -3,6 +3,7 @@ with a clear message and no credential. Credentials are signed and verified thro
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -536,3 +537,47 @@ def test_the_test_mode_fraud_source(checks: Checks) -> None:
     }
     credential = verified(checks, run(checks, "test-mode", answers))
     assert credential.vc.evidence[0].failed_check_details[0].fraud_check == "available_authoritative_source"
+
+
+# -- the claimed identity ------------------------------------------------------------------------------------------
+
+
+def test_the_claimed_identity_is_an_assertion_without_evidence(checks: Checks) -> None:
+    answers = {"given_names": "Priya", "family_name": "Sharma", "birth_date": "1988-07-19"}
+    credential = verified(checks, run(checks, "claimed_identity", answers))
+    assert credential.vc.type == ("VerifiableCredential", "IdentityAssertionCredential")
+    assert credential.vc.evidence == ()
+    assert credential.vc.credential_subject.name[0].family_name == "Sharma"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"given_names": ""}, "given_names"),
+        ({"family_name": " "}, "family_name"),
+        ({"birth_date": "1988-02-31"}, "birth_date"),
+    ],
+)
+def test_the_claimed_identity_refuses_bad_input(checks: Checks, change: dict[str, str], field: str) -> None:
+    answers = {"given_names": "Priya", "family_name": "Sharma", "birth_date": "1988-07-19", **change}
+    assert field in refused(run(checks, "claimed_identity", answers))
+
+
+class UnavailableCreditReference:
+    """A credit reference agency that is down: the interface a real one would have."""
+
+    available = False
+
+    def find(self, given_names: str, family_name: str, birth_date: str, postcode: str) -> None:
+        raise AssertionError("an unavailable register is not asked")
+
+
+def test_the_fraud_check_when_the_credit_reference_agency_is_down(checks: Checks) -> None:
+    down = dataclasses.replace(checks.registers, credit_reference=UnavailableCreditReference())
+    context = CheckContext(SUB, KENNETH, EvidenceRequest(), "seed", NOW)
+    result = checks.registry["fraud"].check({}, down, NOW, context)
+    credential = verified(checks, result)
+    evidence = credential.vc.evidence[0]
+    assert evidence.identity_fraud_score is None
+    assert evidence.failed_check_details[0].fraud_check == "available_authoritative_source"
+    assert credential.cis == ()

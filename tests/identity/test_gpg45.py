@@ -160,6 +160,24 @@ def test_combining_takes_the_maximum_and_deduplicates_documents() -> None:
     assert (scores.activity, scores.fraud, scores.verification) == (1, 2, 3)
 
 
+def test_pairs_of_one_document_that_neither_beats_are_alternatives() -> None:
+    # One Login keeps the strongest pair (strength first): 4/1 would hide 3/2 and adding a check would lower
+    # the level. Here each is an alternative for the one piece of evidence.
+    app = builders.document_app(3, 2, biometric=1)
+    assert assess([app], "gpg45").profile == "L1B"
+    both = assess([app, builders.passport(4, 1)], "gpg45")
+    assert (both.vot, both.profile) == ("P1", "L1B")
+    assert both.scores.evidences == (EvidenceScore(4, 1),)
+    assert both.scores.alternatives == ((EvidenceScore(4, 1), EvidenceScore(3, 2)),)
+
+
+def test_a_failed_check_gives_no_evidence() -> None:
+    face_mismatch = builders.document_app(4, 3, biometric=0)
+    scores = gpg45.combine([face_mismatch, builders.fraud(1, 1), builders.security_questions(2)])
+    assert scores.evidences == ()
+    assert assess([face_mismatch, builders.fraud(1, 1), builders.security_questions(2)], "onelogin").vot == "P0"
+
+
 def test_a_bank_account_cannot_be_the_only_evidence() -> None:
     alone = assess([builders.bank_account(), builders.fraud(2, 1), builders.security_questions(2)], "onelogin")
     assert alone.vot == "P0"
@@ -315,3 +333,4 @@ def test_adding_a_clean_credential_never_lowers_the_level(
     before = assess(existing, policy)
     after = assess([*existing, added], policy)
     assert gpg45.VOTS.index(after.vot) >= gpg45.VOTS.index(before.vot)
+    assert {m.vot for m in before.levels_met} <= {m.vot for m in after.levels_met}

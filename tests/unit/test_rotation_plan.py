@@ -103,3 +103,13 @@ def test_a_whole_rotation_by_the_plan_alone() -> None:
         assert plan.next_at is not None and runs < 10
         clock = plan.next_at
     assert list(keys) == ["b"] and keys["b"].state is KeyState.ACTIVE
+
+
+def test_keys_kept_after_retirement_end_their_rotation_at_the_activation() -> None:
+    kept = [ACTIVE, key("r", KeyState.RETIRED, retired_ago=400 * DAY), key("p", KeyState.PENDING, created_ago=DAY)]
+    assert plan_rotation(kept, NOW, DAY, TOKENS, purge=False) == RotationPlan(
+        [Action(Step.ACTIVATE, "p")], Action(Step.COMPLETE)
+    )
+    assert plan_rotation(kept[:2], NOW, DAY, TOKENS, purge=False) == RotationPlan(
+        [Action(Step.GENERATE)], Action(Step.ACTIVATE), NOW + DAY
+    )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from idp.identity.issuers.address import AddressIssuer
 from idp.identity.issuers.bank_account import BankAccountIssuer
 from idp.identity.issuers.base import CredentialSigner, Issuer, IssuerRegistry, issuer_iss, purpose_for
+from idp.identity.issuers.claimed_identity import ClaimedIdentityIssuer
 from idp.identity.issuers.document_app import DocumentAppIssuer
 from idp.identity.issuers.driving_licence import DrivingLicenceIssuer
 from idp.identity.issuers.fraud import FraudIssuer
@@ -27,6 +28,7 @@ ISSUER_CLASSES: tuple[type[Issuer], ...] = (
     BankAccountIssuer,
     NationalInsuranceIssuer,
     DocumentAppIssuer,
+    ClaimedIdentityIssuer,
 )
 
 # The keyring purposes the checks sign with, one ES256 key each (setup creates them).

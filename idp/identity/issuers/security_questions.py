@@ -9,6 +9,7 @@ are the questions checked.
 
 from __future__ import annotations
 
+import hmac
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,14 +44,20 @@ _WHICH_LENDER: Mapping[str, str] = {
     "current account": _l("Which of these banks have you had a current account with?"),
     "mobile phone contract": _l("Which of these companies have you had a mobile phone contract with?"),
 }
-_OPENED = _l("In which year did you open your %(kind)s with %(lender)s?")
-_BALANCE = _l("What is the balance of your %(kind)s with %(lender)s?")
-_KIND_NAMES: Mapping[str, str] = {
-    "mortgage": _l("mortgage"),
-    "credit card": _l("credit card"),
-    "loan": _l("loan"),
-    "current account": _l("current account"),
-    "mobile phone contract": _l("mobile phone contract"),
+# Whole sentences per kind of account, so that each translates as a whole.
+_OPENED: Mapping[str, str] = {
+    "mortgage": _l("In which year did you take out your mortgage with %(lender)s?"),
+    "credit card": _l("In which year did you open your credit card account with %(lender)s?"),
+    "loan": _l("In which year did you take out your loan with %(lender)s?"),
+    "current account": _l("In which year did you open your current account with %(lender)s?"),
+    "mobile phone contract": _l("In which year did you start your mobile phone contract with %(lender)s?"),
+}
+_BALANCE: Mapping[str, str] = {
+    "mortgage": _l("How much do you still owe on your mortgage with %(lender)s?"),
+    "credit card": _l("What is the balance of your credit card with %(lender)s?"),
+    "loan": _l("How much do you still owe on your loan with %(lender)s?"),
+    "current account": _l("What is the balance of your current account with %(lender)s?"),
+    "mobile phone contract": _l("How much do you still owe on your mobile phone contract with %(lender)s?"),
 }
 _BANDS: Mapping[str, tuple[int, ...]] = {
     "mortgage": (0, 50_000, 100_000, 150_000, 200_000, 300_000),
@@ -65,7 +72,7 @@ _BANDS: Mapping[str, tuple[int, ...]] = {
 class Question:
     id: str
     text: str  # a msgid
-    params: Mapping[str, str]
+    params: Mapping[str, str]  # data (a lender's name), not to translate
     choices: tuple[Choice, ...]
     answer: str
 
@@ -90,8 +97,7 @@ def _opened_question(account: CreditAccount, rng: random.Random, qid: str) -> Qu
     offset = rng.randint(0, 3)
     years = [str(year - offset + n) for n in range(4)]
     choices = tuple(Choice(y, y, translate=False) for y in years)
-    params = {"kind": _KIND_NAMES[account.kind], "lender": account.lender}
-    return Question(qid, _OPENED, params, choices, str(year))
+    return Question(qid, _OPENED[account.kind], {"lender": account.lender}, choices, str(year))
 
 
 def _balance_question(account: CreditAccount, rng: random.Random, qid: str) -> Question:
@@ -101,8 +107,7 @@ def _balance_question(account: CreditAccount, rng: random.Random, qid: str) -> Q
     start = max(0, min(right - rng.randint(0, 3), len(bands) - 4))
     shown = bands[start : start + 4]
     choices = tuple(Choice(str(low), _band_label(low, high), translate=False) for low, high in shown)
-    params = {"kind": _KIND_NAMES[account.kind], "lender": account.lender}
-    return Question(qid, _BALANCE, params, choices, str(bands[right][0]))
+    return Question(qid, _BALANCE[account.kind], {"lender": account.lender}, choices, str(bands[right][0]))
 
 
 def questions(record: CreditRecord, seed: str, count: int) -> tuple[Question, ...]:
@@ -180,7 +185,8 @@ class SecurityQuestionsIssuer(Issuer):
         failed: list[CheckDetail] = []
         for question in asked:
             detail = CheckDetail(check_method="kbv", kbv_response_mode="multiple_choice", kbv_quality=2)
-            (passed if text(answers, question.id) == question.answer else failed).append(detail)
+            right = hmac.compare_digest(text(answers, question.id).encode(), question.answer.encode())
+            (passed if right else failed).append(detail)
         if len(passed) >= needed:
             evidence = Evidence(
                 txn=txn(), verification_score=score, check_details=tuple(passed), failed_check_details=tuple(failed)
