@@ -192,12 +192,11 @@ def retire(kid: str, force: bool, as_json: bool) -> None:
     audit.record("key_retired", actor=operator_actor(), purpose=row.purpose, alg=row.alg, kid=kid)
     _commit()
     record = key_record(row)
-    emit(
-        record,
-        as_json,
-        f"Retired {row.purpose} {row.alg} key {kid}. It stays published; `idp keys purge` removes it after "
-        f"{record['purge_after']}.",
-    )
+    if kept_after_retirement(row.purpose):
+        after = "It is kept: the credentials it signed are verified again whenever they are reused."
+    else:
+        after = f"It stays published; `idp keys purge` removes it after {record['purge_after']}."
+    emit(record, as_json, f"Retired {row.purpose} {row.alg} key {kid}. {after}")
 
 
 @keys_group.command("purge")
