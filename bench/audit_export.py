@@ -62,6 +62,24 @@ def timed_child(env: dict[str, str], *args: str) -> tuple[float, float, int]:
     return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
+# The commands themselves, without the process start-up: the app is built once, then each command runs five times.
+IN_PROCESS = """
+import statistics, time
+from idp import create_app
+app = create_app({"IDP_CLI_MIGRATIONS": False})
+runner = app.test_cli_runner()
+for args in (["keys", "list"], ["clients", "list"], ["keys", "list", "--json"]):
+    samples = []
+    for _ in range(5):
+        started = time.perf_counter()
+        result = runner.invoke(args=args)
+        samples.append(time.perf_counter() - started)
+        assert result.exit_code == 0, result.output
+    label = "idp " + " ".join(args) + " (in process, median of 5)"
+    print(f"{label:<58} {'':>9} {statistics.median(samples):>8.3f}")
+"""
+
+
 def insert_records(url: str, count: int) -> float:
     started = time.perf_counter()
     engine = sqlalchemy.create_engine(url)
@@ -161,6 +179,10 @@ def main() -> None:
         print(
             f"{'idp ' + ' '.join(command) + ' (median of 5, start-up included)':<58} {'':>9} {wall:>8.2f} {cpu:>7.2f}"
         )
+    in_process = subprocess.run(
+        [sys.executable, "-c", IN_PROCESS], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    print(in_process, end="")
     print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     if backend == "postgresql":
         admin = sqlalchemy.create_engine(DEFAULT_POSTGRES, isolation_level="AUTOCOMMIT")
