@@ -128,6 +128,11 @@ def _user_in(key: str) -> User | None:
     return db.session.get(User, user_id) if user_id else None
 
 
+# The names other journeys (passkeys, the account pages) use.
+_finish_sign_in = finish_sign_in
+_pending_user = _user_in
+
+
 # -- limits and lockouts -----------------------------------------------------------------------------------------
 
 
@@ -138,12 +143,23 @@ def _count_failure(step: str, user_id: str) -> bool:
     return current_services().limits.count_failure(step, user_id)
 
 
-def _locked_page(step: str, subject: str, creating_account: bool = False) -> tuple[str, int]:
+def _lockout_page(step: str, subject: str, creating_account: bool = False) -> tuple[str, int]:
+    """The "try again later" page for a locked step, saying which step and when it opens again."""
     limits = current_services().limits
     until = limits.locked_until(step, subject) or time.time() + limits.rule(step).lockout_seconds
     minutes = max(1, int((until - time.time() + 59) // 60))
     page = render_template("auth/locked.html", minutes=minutes, step=step, creating_account=creating_account)
     return page, 429
+
+
+def _locked_until(step: str, user_id: str) -> float | None:
+    return current_services().limits.locked_until(step, user_id)
+
+
+def _locked_page(until: float, step: str | None = None) -> tuple[str, int]:
+    """The "try again later" page, for a lock that ends at `until` (Unix time)."""
+    minutes = max(1, int((until - time.time() + 59) // 60))
+    return render_template("auth/locked.html", minutes=minutes, step=step, creating_account=False), 429
 
 
 def _send_code(purpose: str, subject: str, message: str, to: str, ttl: int) -> bool:
@@ -197,6 +213,8 @@ def sign_in() -> ResponseReturnValue:
     if form.validate_on_submit():
         email = normalise_email(form.email.data)
         user = db.session.scalars(select(User).where(User.email == email)).first()
+        for key in JOURNEY_KEYS:  # a new email starts the journey again: nothing of an earlier one carries over
+            session.pop(key, None)
         if user is None:
             session[NEW_EMAIL] = email
             return render_template("auth/no_account.html", email=email)
@@ -212,7 +230,7 @@ def password() -> ResponseReturnValue:
         return redirect(url_for("auth.sign_in"))
     limits = current_services().limits
     if limits.locked_until(PASSWORD, user.id):
-        return _locked_page(PASSWORD, user.id)
+        return _lockout_page(PASSWORD, user.id)
     form = PasswordForm()
     if form.validate_on_submit():
         passwords = current_services().passwords
@@ -220,7 +238,7 @@ def password() -> ResponseReturnValue:
         correct = passwords.verify(user.password_hash, form.password.data or "")
         if not correct or user.suspended:
             if _count_failure(PASSWORD, user.id):
-                return _locked_page(PASSWORD, user.id)
+                return _lockout_page(PASSWORD, user.id)
             form.password.errors = [_("Incorrect password")]
             return render_template("auth/password.html", form=form, email=user.email)
         limits.clear(PASSWORD, user.id)
@@ -245,7 +263,7 @@ def _start_second_factor(user: User) -> ResponseReturnValue:
         return redirect(_second_factor_page(user))
     if user.mfa_method == TEXT_MESSAGE and user.phone_number:
         if not _send_code(SIGN_IN_SMS, user.id, SMS_CODE, user.phone_number, current_services().codes.sms_ttl):
-            return _locked_page(CODE_REQUEST, user.id)
+            return _lockout_page(CODE_REQUEST, user.id)
     return redirect(url_for("auth.security_code"))
 
 
@@ -260,7 +278,7 @@ def security_code() -> ResponseReturnValue:
     if not user.mfa_method:
         return redirect(url_for("auth.choose_security_codes"))
     if current_services().limits.locked_until(SECURITY_CODE, user.id):
-        return _locked_page(SECURITY_CODE, user.id)
+        return _lockout_page(SECURITY_CODE, user.id)
     if user.mfa_method == TEXT_MESSAGE:
         return _text_message_code(user)
     return _authenticator_app_code(user)
@@ -276,7 +294,7 @@ def _text_message_code(user: User) -> ResponseReturnValue:
             audit.record(f"{SECURITY_CODE}_failed", actor="citizen", user_id=user.id, method=TEXT_MESSAGE)
             db.session.commit()
         if result is CodeCheck.LOCKED:
-            return _locked_page(SECURITY_CODE, user.id)
+            return _lockout_page(SECURITY_CODE, user.id)
         form.code.errors = [_code_error(result)]
     return render_template(
         "auth/check_phone.html",
@@ -302,7 +320,7 @@ def _authenticator_app_code(user: User) -> ResponseReturnValue:
             current_services().limits.clear(SECURITY_CODE, user.id)
             return finish_sign_in(user, "Cl.Cm")
         if _count_failure(SECURITY_CODE, user.id):
-            return _locked_page(SECURITY_CODE, user.id)
+            return _lockout_page(SECURITY_CODE, user.id)
         form.code.errors = [_wrong_code()]
     return render_template("auth/security_code.html", form=form)
 
@@ -314,7 +332,7 @@ def send_sign_in_code_again() -> ResponseReturnValue:
         return redirect(url_for("auth.sign_in"))
     if SendCodeAgainForm().validate_on_submit():
         if not _send_code(SIGN_IN_SMS, user.id, SMS_CODE, user.phone_number, current_services().codes.sms_ttl):
-            return _locked_page(CODE_REQUEST, user.id)
+            return _lockout_page(CODE_REQUEST, user.id)
         session[CODE_SENT_AGAIN] = True
     return redirect(url_for("auth.security_code"))
 
@@ -334,7 +352,7 @@ def create_account() -> ResponseReturnValue:
         session[NEW_EMAIL] = email
         session.pop(CONFIRMED_EMAIL, None)
         if not _send_code(VERIFY_EMAIL, email_subject(email), EMAIL_CODE, email, current_services().codes.email_ttl):
-            return _locked_page(CODE_REQUEST, email_subject(email), creating_account=True)
+            return _lockout_page(CODE_REQUEST, email_subject(email), creating_account=True)
         return redirect(url_for("auth.check_email"))
     return render_template("auth/create_account.html", form=form)
 
@@ -348,7 +366,7 @@ def check_email() -> ResponseReturnValue:
         return redirect(url_for("auth.create_password"))  # the form was posted twice
     subject = email_subject(email)
     if current_services().limits.locked_until(SECURITY_CODE, subject):
-        return _locked_page(SECURITY_CODE, subject, creating_account=True)
+        return _lockout_page(SECURITY_CODE, subject, creating_account=True)
     form = SentCodeForm()
     if form.validate_on_submit():
         result = current_services().codes.check(VERIFY_EMAIL, subject, form.code.data or "")
@@ -356,7 +374,7 @@ def check_email() -> ResponseReturnValue:
             session[CONFIRMED_EMAIL] = email
             return redirect(url_for("auth.create_password"))
         if result is CodeCheck.LOCKED:
-            return _locked_page(SECURITY_CODE, subject, creating_account=True)
+            return _lockout_page(SECURITY_CODE, subject, creating_account=True)
         form.code.errors = [_code_error(result)]
     return render_template(
         "auth/check_email.html",
@@ -375,7 +393,7 @@ def send_email_code_again() -> ResponseReturnValue:
     if SendCodeAgainForm().validate_on_submit():
         subject = email_subject(email)
         if not _send_code(VERIFY_EMAIL, subject, EMAIL_CODE, email, current_services().codes.email_ttl):
-            return _locked_page(CODE_REQUEST, subject, creating_account=True)
+            return _lockout_page(CODE_REQUEST, subject, creating_account=True)
         session[CODE_SENT_AGAIN] = True
     return redirect(url_for("auth.check_email"))
 
@@ -450,7 +468,7 @@ def set_up_text_message() -> ResponseReturnValue:
     if form.validate_on_submit():
         session[NEW_PHONE_NUMBER] = form.e164
         if not _send_code(VERIFY_PHONE, user.id, SMS_CODE, form.e164, current_services().codes.sms_ttl):
-            return _locked_page(CODE_REQUEST, user.id)
+            return _lockout_page(CODE_REQUEST, user.id)
         return redirect(url_for("auth.check_phone"))
     return render_template("auth/set_up_text_message.html", form=form)
 
@@ -464,7 +482,7 @@ def check_phone() -> ResponseReturnValue:
     if not number:
         return redirect(url_for("auth.set_up_text_message"))
     if current_services().limits.locked_until(SECURITY_CODE, user.id):
-        return _locked_page(SECURITY_CODE, user.id)
+        return _lockout_page(SECURITY_CODE, user.id)
     form = SentCodeForm()
     if form.validate_on_submit():
         result = current_services().codes.check(VERIFY_PHONE, user.id, form.code.data or "")
@@ -474,7 +492,7 @@ def check_phone() -> ResponseReturnValue:
             user.mfa_method = TEXT_MESSAGE
             return second_factor_set_up(user, TEXT_MESSAGE)
         if result is CodeCheck.LOCKED:
-            return _locked_page(SECURITY_CODE, user.id)
+            return _lockout_page(SECURITY_CODE, user.id)
         form.code.errors = [_code_error(result)]
     return render_template(
         "auth/check_phone.html",
@@ -496,7 +514,7 @@ def send_phone_code_again() -> ResponseReturnValue:
         return redirect(url_for("auth.set_up_text_message"))
     if SendCodeAgainForm().validate_on_submit():
         if not _send_code(VERIFY_PHONE, user.id, SMS_CODE, number, current_services().codes.sms_ttl):
-            return _locked_page(CODE_REQUEST, user.id)
+            return _lockout_page(CODE_REQUEST, user.id)
         session[CODE_SENT_AGAIN] = True
     return redirect(url_for("auth.check_phone"))
 

@@ -6,9 +6,10 @@ personalisation)` for each queued message (see `idp.notify`).
 - `DevelopmentSender` keeps each message in the store for a day, where `/dev/messages` (development and test only)
   and `latest_message_to(address)` read it, and logs one line without the message's text (which may hold a code).
 - `NotifySender` uses GOV.UK Notify's official client, `NotificationsAPIClient`, with a template id per message
-  and language from `IDP_NOTIFY_TEMPLATE_IDS` (JSON: {"email_code": {"en": "<uuid>", "cy": "<uuid>"}, …}). The
-  personalisation is the message's fields plus `subject` and `body` as rendered here, so one generic template
-  per channel (`((subject))`, `((body))`) also works.
+  and language from `IDP_NOTIFY_TEMPLATE_IDS` (JSON: {"email_code": {"en": "<uuid>", "cy": "<uuid>"}, …}); a
+  message without its own falls back to "default_email" or "default_sms", and a language without its own to
+  "en". The personalisation is the message's fields plus `subject` and `body` as rendered here, so one generic
+  template per channel (`((subject))`, `((body))`) is enough.
 """
 
 from __future__ import annotations

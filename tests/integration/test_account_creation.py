@@ -402,3 +402,22 @@ def test_a_citizen_with_a_second_factor_cannot_replace_it_here(
     assert response.status_code == 302 and response.location == "/sign-in/security-code"
     user = _user(app, citizen.email)
     assert user is not None and user.mfa_method == "auth_app" and user.phone_number is None
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        ("", "Enter your email address"),
+        ("name.example.com", "Enter an email address in the correct format, like name@example.com"),
+        ("name@example", "Enter an email address in the correct format, like name@example.com"),
+        ("two words@example.com", "Enter an email address in the correct format, like name@example.com"),
+    ],
+)
+def test_malformed_emails_get_no_code(app: Flask, browser: Browser, email: str, message: str) -> None:
+    browser.get("/create-account")
+    response = browser.post_form("/create-account", {"email": email})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'class="govuk-error-summary"' in page and message in page
+    with app.app_context():
+        assert db.session.scalars(select(OutboxMessage)).first() is None

@@ -56,7 +56,7 @@ def _to_phone_code(browser: Browser, rp: RelyingPartyUnderTest, citizen: Citizen
     assert response.status_code == 200
     assert response.request.path == "/sign-in/security-code"
     page = response.get_data(as_text=True)
-    assert "Check your phone" in page and "6789" in page
+    assert ("Check your phone" in page or "Gwiriwch eich ffôn" in page) and "6789" in page
 
 
 def _wrong(code: str) -> str:
@@ -79,8 +79,10 @@ def test_sign_in_with_a_text_message_code(app: Flask, browser: Browser, rp: Rely
 def test_the_text_message_is_in_the_citizens_language(app: Flask, browser: Browser, rp: RelyingPartyUnderTest) -> None:
     citizen = text_message_citizen(app)
     _to_phone_code(browser, rp, citizen, ui_locales="cy")
+    assert "Gwiriwch eich ffôn" in browser.last_html
     message = latest_message_to(app, MOBILE_E164)
     assert message is not None and message["locale"] == "cy"
+    assert "yw eich cod diogelwch GOV.UK One Login" in message["body"]
 
 
 def test_a_code_sent_again_replaces_the_first(app: Flask, browser: Browser, rp: RelyingPartyUnderTest) -> None:
@@ -292,3 +294,14 @@ def _csrf(browser: Browser) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', browser.last_html)
     assert match, "no CSRF token on the last page"
     return match.group(1)
+
+
+def test_a_new_email_starts_the_journey_again(app: Flask, browser: Browser, rp: RelyingPartyUnderTest) -> None:
+    first = text_message_citizen(app)
+    second = create_citizen(app)
+    _to_phone_code(browser, rp, first)
+    browser.get("/sign-in")
+    browser.follow(browser.post_form("/sign-in", {"email": second.email}))
+    # The first citizen's password no longer counts: the code step sends back to the start.
+    response = browser.get("/sign-in/security-code")
+    assert response.status_code == 302 and response.location == "/sign-in"
