@@ -17,6 +17,7 @@ from idp.models import AuditEvent, Client
 ACTIVITY_EVENTS = (
     "account_created",
     "sign_in",
+    "service_sign_in",
     "password_failed",
     "security_code_failed",
     "email_code_failed",
@@ -30,6 +31,7 @@ ACTIVITY_EVENTS = (
     "sign_out",
     "passkey_registered",
     "passkey_removed",
+    "passkey_renamed",
 )
 
 
@@ -46,6 +48,7 @@ class ActivityEntry:
     event: str
     at: datetime
     details: dict[str, object]
+    client_id: str | None = None
 
 
 def services_used(user_id: str) -> list[ServiceUse]:
@@ -69,4 +72,4 @@ def sign_in_activity(user_id: str, limit: int = 20) -> list[ActivityEntry]:
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(limit)
     ).all()
-    return [ActivityEntry(row.event, row.at, dict(row.details or {})) for row in rows]
+    return [ActivityEntry(row.event, row.at, dict(row.details or {}), row.client_id) for row in rows]

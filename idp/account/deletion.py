@@ -5,11 +5,12 @@ Works in an app context without a request, so a command can call it.
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from idp import audit, notify
 from idp.extensions import db
 from idp.models import AuditEvent, OutboxMessage, User
+from idp.notify import OUTBOX_KINDS
 from idp.notify.messages import ACCOUNT_DELETED
 from idp.oidc.logout import sign_out_everywhere
 
@@ -24,7 +25,9 @@ def delete_account(user_id: str, actor: str) -> bool:
     user = db.session.get(User, user_id)
     if user is None:
         return False
-    notify.send(ACCOUNT_DELETED, to=user.email)
+    _forget_messages_to([address for address in (user.email, user.phone_number) if address])
+    notice = notify.send(ACCOUNT_DELETED, to=user.email)
+    notice.payload = {**notice.payload, "forget_recipient": True}
     services = sign_out_everywhere(user_id, actor=actor)
     # Every table keyed by the citizen goes (passkeys, identity records, whatever later issues add), children
     # before parents, so that no personal data outlives the account.
@@ -36,3 +39,16 @@ def delete_account(user_id: str, actor: str) -> bool:
     audit.record("account_deleted", actor=actor, user_id=user_id, services_told=services)
     db.session.commit()
     return True
+
+
+def _forget_messages_to(addresses: list[str]) -> None:
+    """Earlier emails and text messages to the citizen keep no address; any not yet sent are not sent."""
+    recipient = OutboxMessage.payload["to"].as_string()
+    earlier = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind.in_(OUTBOX_KINDS), recipient.in_(addresses))
+    )
+    for message in earlier:
+        if message.status == "pending":
+            message.status = "failed"
+            message.last_error = "the account was deleted before it was sent"
+        message.payload = {"message": message.payload.get("message"), "to": "", "personalisation": {}}

@@ -49,9 +49,9 @@ class NewFactorJourney:
 
 def locked_page(step: str, user_id: str) -> tuple[str, int]:
     """The page saying which step is locked and when to try again (a 429)."""
-    from idp.auth.views import _locked_page
+    from idp.auth.views import _lockout_page
 
-    return _locked_page(step, user_id)
+    return _lockout_page(step, user_id)
 
 
 def choose(user: User, journey: NewFactorJourney) -> ResponseReturnValue:

@@ -31,6 +31,7 @@ from idp.account.security_codes import NewFactorJourney, locked_page, used_code_
 from idp.auth.codes import CHANGE_EMAIL, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import PasswordForm, normalise_email
 from idp.auth.limits import CODE_REQUEST, PASSWORD, SECURITY_CODE
+from idp.auth.phone_numbers import last_digits
 from idp.extensions import db
 from idp.models import User
 from idp.notify.messages import CHANGE_EMAIL_CODE, EMAIL_CHANGED, PASSWORD_CHANGED
@@ -58,6 +59,7 @@ ACTIVITY_LABELS = {
     "sign_out": _l("Signed out"),
     "passkey_registered": _l("Passkey added"),
     "passkey_removed": _l("Passkey removed"),
+    "passkey_renamed": _l("Passkey renamed"),
 }
 
 # The changes behind the password check, by the name the confirm-password page is given.
@@ -78,8 +80,10 @@ def _citizen() -> User:
     """The signed-in citizen (the access rule has made sure there is one)."""
     sign_in = current_sign_in()
     user = db.session.get(User, sign_in.user_id) if sign_in else None
-    if user is None:
-        abort(redirect(url_for("auth.start")))
+    if user is None or user.suspended:
+        # A suspended account can change nothing: its session ends here, and signing in again is refused.
+        clear_sign_in()
+        abort(redirect(url_for("auth.sign_in")))
     return user
 
 
@@ -124,15 +128,20 @@ def _locked(user: User, step: str = PASSWORD) -> ResponseReturnValue | None:
 @account_blueprint.get("")
 def overview() -> ResponseReturnValue:
     user = _citizen()
+    services = activity.services_used(user.id)
+    names = {service.client_id: service.name for service in services}
+    events = []
+    for entry in activity.sign_in_activity(user.id):
+        if entry.event == "service_sign_in" and entry.client_id in names:
+            events.append((entry, _("Used %(service)s", service=names[entry.client_id])))
+        elif entry.event in ACTIVITY_LABELS:
+            events.append((entry, str(ACTIVITY_LABELS[entry.event])))
     return render_template(
         "account/overview.html",
         user=user,
-        services=activity.services_used(user.id),
-        events=[
-            (entry, ACTIVITY_LABELS[entry.event])
-            for entry in activity.sign_in_activity(user.id)
-            if entry.event in ACTIVITY_LABELS
-        ],
+        phone_ending=last_digits(user.phone_number or ""),
+        services=services,
+        events=events,
     )
 
 

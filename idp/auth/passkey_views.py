@@ -15,14 +15,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from idp import audit
+from idp.auth.limits import SECURITY_CODE
 from idp.auth.passkey_forms import PasskeyAssertionForm
 from idp.auth.passkeys import Authenticated, PasskeyCeremonies, PasskeyRefused, Reason, RegisteredPasskey
 from idp.auth.views import (
+    PASSWORD_OK_FOR,
     _count_failure,
-    _locked_page,
+    _lockout_page,
     _user_in,
     allow_forms_to_lead_back_to_the_service,
     finish_sign_in,
+    start_security_code,
 )
 from idp.extensions import db
 from idp.models import Passkey, User
@@ -35,7 +38,7 @@ passkey_sign_in_blueprint.before_request(allow_forms_to_lead_back_to_the_service
 RP_NAME = "GOV.UK One Login"
 CEREMONY = "passkey_ceremony"
 # Failed passkey assertions count toward the security-code lockout, as a wrong code does.
-LOCKOUT_STEP = "security_code"
+LOCKOUT_STEP = SECURITY_CODE
 
 MESSAGES = {
     Reason.STALE_CHALLENGE: _l("Your passkey request has expired or has already been used. Try again."),
@@ -117,7 +120,7 @@ def record_refusal(refused: PasskeyRefused, purpose: str) -> ResponseReturnValue
             "passkey_refused", actor="citizen", user_id=refused.user_id, purpose=purpose, reason=refused.reason
         )
     if refused.reason in FAILED_ASSERTIONS and _count_failure(LOCKOUT_STEP, refused.user_id):
-        return _locked_page(LOCKOUT_STEP, refused.user_id)
+        return _lockout_page(LOCKOUT_STEP, refused.user_id)
     db.session.commit()
     return None
 
@@ -146,10 +149,11 @@ def _authenticate(form: PasskeyAssertionForm, user_id: str | None, purpose: str)
         db.session.rollback()
         form.credential.errors = [str(MESSAGES[Reason.UNKNOWN_CREDENTIAL])]
         return None
-    if current_services().limits.locked_until(LOCKOUT_STEP, user.id):
+    limits = current_services().limits
+    if limits.locked_until(LOCKOUT_STEP, user.id):
         db.session.rollback()
-        return _locked_page(LOCKOUT_STEP, user.id)
-    current_services().store.delete(f"fails:{LOCKOUT_STEP}:{user.id}")
+        return _lockout_page(LOCKOUT_STEP, user.id)
+    limits.clear(LOCKOUT_STEP, user.id)
     audit.record("passkey_used", actor="citizen", user_id=user.id, purpose=purpose)
     return user
 
@@ -183,7 +187,7 @@ def sign_in() -> ResponseReturnValue:
 
 @passkey_sign_in_blueprint.post("/sign-in/passkey/second-factor/options")
 def second_factor_options() -> ResponseReturnValue:
-    user = _user_in("password_ok_for")
+    user = _user_in(PASSWORD_OK_FOR)
     if user is None:
         return json_error(_("Your session has ended. Sign in again."), 401)
     allowed = list(db.session.scalars(select(Passkey.credential_id).where(Passkey.user_id == user.id)))
@@ -194,13 +198,13 @@ def second_factor_options() -> ResponseReturnValue:
 
 @passkey_sign_in_blueprint.route("/sign-in/passkey/second-factor", methods=["GET", "POST"])
 def second_factor() -> ResponseReturnValue:
-    user = _user_in("password_ok_for")
+    user = _user_in(PASSWORD_OK_FOR)
     if user is None:
         return redirect(url_for("auth.sign_in"))
     if not has_passkey(user.id):
         return redirect(url_for("auth.security_code"))
     if current_services().limits.locked_until(LOCKOUT_STEP, user.id):
-        return _locked_page(LOCKOUT_STEP, user.id)
+        return _lockout_page(LOCKOUT_STEP, user.id)
     form = PasskeyAssertionForm()
     if form.validate_on_submit():
         outcome = _authenticate(form, user.id, "second_factor")
@@ -212,5 +216,14 @@ def second_factor() -> ResponseReturnValue:
         "passkeys/second_factor.html",
         form=form,
         options_url=url_for("passkeys.second_factor_options"),
-        other_way=url_for("auth.security_code") if user.mfa_method else None,
+        other_way=url_for("passkeys.use_security_code") if user.mfa_method else None,
     )
+
+
+@passkey_sign_in_blueprint.post("/sign-in/passkey/second-factor/use-security-code")
+def use_security_code() -> ResponseReturnValue:
+    """The citizen would rather use a security code: one is sent by text message now, if that is their way."""
+    user = _user_in(PASSWORD_OK_FOR)
+    if user is None or not user.mfa_method:
+        return redirect(url_for("auth.sign_in"))
+    return start_security_code(user)

@@ -110,19 +110,6 @@ def _carry_on_signed_in() -> ResponseReturnValue:
     return redirect(safe_return_path(session.pop("return_to", None)) or url_for("pages.signed_in"))
 
 
-def _second_factor_page(user: User) -> str:
-    """A citizen with a passkey uses it; the security code remains a link away."""
-    from idp.auth.passkey_views import has_passkey
-
-    return url_for("passkeys.second_factor") if has_passkey(user.id) else url_for("auth.security_code")
-
-
-def offer_passkey(finished: ResponseReturnValue) -> ResponseReturnValue:
-    from idp.account.passkeys import offer_passkey as offer
-
-    return offer(finished)
-
-
 def _user_in(key: str) -> User | None:
     user_id = session.get(key)
     return db.session.get(User, user_id) if user_id else None
@@ -257,10 +244,15 @@ def password() -> ResponseReturnValue:
 
 
 def _start_second_factor(user: User) -> ResponseReturnValue:
+    """A citizen with a passkey uses it (no text message is sent); the security code remains a link away."""
     from idp.auth.passkey_views import has_passkey
 
     if has_passkey(user.id):
-        return redirect(_second_factor_page(user))
+        return redirect(url_for("passkeys.second_factor"))
+    return start_security_code(user)
+
+
+def start_security_code(user: User) -> ResponseReturnValue:
     if user.mfa_method == TEXT_MESSAGE and user.phone_number:
         if not _send_code(SIGN_IN_SMS, user.id, SMS_CODE, user.phone_number, current_services().codes.sms_ttl):
             return _lockout_page(CODE_REQUEST, user.id)
@@ -558,11 +550,13 @@ def second_factor_set_up(user: User, method: str) -> ResponseReturnValue:
 
 
 def account_ready(user: User) -> ResponseReturnValue:
-    """The end of setting up an account or a new second factor: the passkeys journey offers a passkey here,
-    before the citizen is signed in at Cl.Cm."""
-    new_account = session.get(SETTING_UP_BECAUSE) == NEW_ACCOUNT
+    """The end of setting up an account or a new second factor: signed in at Cl.Cm, a citizen without a passkey
+    is offered one before going on."""
+    from idp.account.passkeys import offer_passkey
+    from idp.auth.passkey_views import has_passkey
+
     finished = finish_sign_in(user, "Cl.Cm")
-    return offer_passkey(finished) if new_account else finished
+    return finished if has_passkey(user.id) else offer_passkey(finished)
 
 
 def _qr_data_uri(content: str) -> str:

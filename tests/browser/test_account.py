@@ -325,3 +325,25 @@ def test_lost_second_factor(stack: Stack, page: Page) -> None:
     expect(page.get_by_test_id("message-name").first).to_contain_text("security_code_method_changed")
     page.goto(stack.provider_url + "account")
     expect(page.get_by_test_id("activity")).to_contain_text("Security codes reset after losing access")
+
+
+def test_the_account_in_welsh(stack: Stack, page: Page) -> None:
+    fishing, _vehicles = stack.services
+    create_account_at(page, stack, fishing)
+
+    page.goto(stack.provider_url + "account?lang=cy")
+    expect(page.locator("html")).to_have_attribute("lang", "cy")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Eich GOV.UK One Login")
+    expect(page.get_by_test_id("services")).to_contain_text("Defnyddiwyd ddiwethaf:")
+    expect(page.get_by_test_id("activity")).to_contain_text("Wedi mewngofnodi")
+    assert_no_axe_violations(page, "the account (cy)")
+
+    page.get_by_role("link", name="Newid cyfrinair").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Newid eich cyfrinair")
+    page.get_by_role("button", name="Parhau").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Rhowch eich cyfrinair presennol")
+    assert_no_axe_violations(page, "change password, with errors (cy)")
+
+    page.goto(stack.provider_url + "account/delete")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dileu eich GOV.UK One Login")
+    assert_no_axe_violations(page, "delete your account (cy)")

@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.accessibility import assert_no_axe_violations
 from tests.browser.conftest import Service, Stack
+from tests.browser.journeys import continue_, create_account_up_to_security_codes
 
 pytestmark = pytest.mark.browser
 
@@ -62,15 +63,12 @@ def sign_out(page: Page, service: Service) -> None:
 
 def create_account_with_a_passkey(page: Page, stack: Stack, service: Service, email: str) -> str:
     start_sign_in(page, stack, service)
-    page.get_by_role("link", name="Create a GOV.UK One Login").click()
-    page.get_by_label("Email address").fill(email)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Create your password").fill(PASSWORD)
-    page.get_by_label("Confirm your password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
+    create_account_up_to_security_codes(page, stack, email, PASSWORD, check_pages=False)
+    page.get_by_label("Authenticator app for smartphone, tablet or computer").check()
+    continue_(page)
     secret = page.get_by_test_id("secret-key").inner_text().replace(" ", "")
     page.get_by_label(re.compile("security code")).fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Continue").click()
+    continue_(page)
 
     expect(page).to_have_url(stack.provider_url + "create-account/passkey")
     expect(page.get_by_text("To use a passkey, your browser needs JavaScript")).to_be_hidden()

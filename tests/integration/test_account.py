@@ -105,6 +105,26 @@ def test_a_posted_form_without_a_session_changes_nothing(app: Flask) -> None:
         assert db.session.get(User, citizen.user_id) is not None
 
 
+def test_a_suspended_account_can_change_nothing(app: Flask, browser: Browser) -> None:
+    citizen = quick_citizen(app)
+    _signed_in_at_account(app, browser, citizen)
+    browser.get("/account/change-password")
+    with app.app_context():
+        user = db.session.get(User, citizen.user_id)
+        assert user is not None
+        user.suspended = True
+        db.session.commit()
+    before = _password_hash(app, citizen.user_id)
+    response = browser.post_form(
+        "/account/change-password",
+        {"current_password": citizen.password, "password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response.location.endswith("/sign-in")
+    assert _password_hash(app, citizen.user_id) == before
+    assert browser.get("/account").status_code == 302
+
+
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
@@ -146,6 +166,7 @@ def test_the_overview_lists_services_used_and_sign_in_activity(app: Flask, brows
     activity = page[page.index('data-testid="activity"') :]
     assert "Signed in" in activity
     assert "Wrong password entered" in activity
+    assert "Used Register a vehicle" in activity and "Used Apply for a fishing licence" in activity
     assert time.strftime("%Y") in activity
     assert 'href="/account/passkeys"' in page
 

@@ -267,7 +267,9 @@ def test_change_to_text_messages(app: Flask, browser: Browser) -> None:
     user = _user(app, citizen.user_id)
     assert (user.mfa_method, user.phone_number, user.phone_number_verified) == ("sms", "+447911123456", True)
     assert user.totp_secret_encrypted is None
-    assert "Text message to +447911123456" in browser.get("/account").get_data(as_text=True)
+    page = browser.get("/account").get_data(as_text=True)
+    assert "Text message to your phone number ending with 3456" in page
+    assert "+447911123456" not in page
 
 
 def test_an_international_number_is_kept_in_e164(app: Flask, browser: Browser) -> None:
