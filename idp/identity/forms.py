@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
 from wtforms import Field, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import InputRequired
 
 from idp.identity.proving_journey import DOCUMENT_APP, NO_PHOTO_ID, WEB_DRIVING_LICENCE, WEB_PASSPORT
 
@@ -30,10 +29,20 @@ class FieldSpec:
     autocomplete: str | None = None
 
 
+class TranslatedDateInput(GovDateInput):
+    """govuk-frontend-wtf writes "Day", "Month" and "Year" in English; these follow the page's language."""
+
+    def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
+        params: dict[str, Any] = super().map_gov_params(field, **kwargs)
+        for item, label in zip(params.get("items", []), (_l("Day"), _l("Month"), _l("Year")), strict=False):
+            item["label"] = str(label)
+        return params
+
+
 class DateOfThreeParts(Field):
     """Day, month and year as GOV.UK asks for a date; the check, not the form, decides whether it is a real date."""
 
-    widget = GovDateInput()
+    widget = TranslatedDateInput()
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist:
@@ -138,32 +147,3 @@ class ConfirmDetailsForm(FlaskForm):
         validators=[InputRequired(message=_l("Select whether your details are correct"))],
     )
     submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
-
-
-class ClaimedIdentityForm(FlaskForm):
-    given_names = StringField(
-        _l("Given names"),
-        widget=GovTextInput(),
-        filters=[lambda v: " ".join((v or "").split())],
-        validators=[InputRequired(message=_l("Enter your given names"))],
-    )
-    family_name = StringField(
-        _l("Family name"),
-        widget=GovTextInput(),
-        filters=[lambda v: " ".join((v or "").split())],
-        validators=[InputRequired(message=_l("Enter your family name"))],
-    )
-    birth_date = DateOfThreeParts(
-        _l("Date of birth"),
-        description=_l("For example, 27 3 1985"),
-        validators=[InputRequired(message=_l("Enter your date of birth"))],
-    )
-    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
-
-    def validate_birth_date(self, field: DateOfThreeParts) -> None:
-        try:
-            born = date.fromisoformat(field.data or "")
-        except ValueError as exc:
-            raise ValidationError(_l("Your date of birth must be a real date")) from exc
-        if born >= date.today():
-            raise ValidationError(_l("Your date of birth must be in the past"))

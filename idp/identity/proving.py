@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import gettext
 from sqlalchemy import delete, select
 
@@ -24,22 +24,21 @@ from idp.identity import gpg45
 from idp.identity.contra_indicators import Mitigation
 from idp.identity.contra_indicators import Outcome as CiOutcome
 from idp.identity.credentials import (
-    Address,
     CredentialRejected,
     TrustedIssuer,
     VerifiedCredential,
     verify_credential,
 )
 from idp.identity.forms import FieldSpec
+from idp.identity.identity_claims import ProvenIdentity, claimed_identity, proven_identity
 from idp.identity.issuers.base import (
     CheckContext,
-    ClaimedIdentity,
-    EvidenceRequest,
     FieldKind,
     FormField,
     Issuer,
     IssuerRegistry,
 )
+from idp.identity.next_steps import evidence_request
 from idp.identity.outcome import IdentityOutcome
 from idp.identity.proving_journey import FRAUD_REFRESH, NEW, REUSE, ProvingState
 from idp.identity.registers import Registers
@@ -94,48 +93,42 @@ class Decision:
     return_codes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _subject(claims: dict[str, Any]) -> dict[str, Any]:
-    subject = claims.get("vc", {}).get("credentialSubject", {})
-    return subject if isinstance(subject, dict) else {}
-
-
-def identity_attributes(credential_claims: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """The name, date of birth, address and documents across credentials, the latest of each kind winning."""
-    found: dict[str, list[dict[str, Any]]] = {}
-    for claims in sorted(credential_claims, key=lambda c: int(c.get("nbf", 0))):
-        for attribute, values in _subject(claims).items():
-            if isinstance(values, list) and values:
-                found[attribute] = values
-    return found
-
-
 def outcome_from(
-    attributes: dict[str, list[dict[str, Any]]], vot: str, return_codes: Sequence[str], record_id: str | None
+    proven: ProvenIdentity, vot: str, return_codes: Sequence[str], record_id: str | None
 ) -> IdentityOutcome:
+    if vot == "P0":
+        return IdentityOutcome(vot=vot, return_codes=list(return_codes), record_id=record_id)
+    core = proven.core_identity_subject()
     return IdentityOutcome(
         vot=vot,
         return_codes=list(return_codes),
-        name=attributes.get("name", []) if vot != "P0" else [],
-        birth_date=attributes.get("birthDate", []) if vot != "P0" else [],
-        address=attributes.get("address", []) if vot != "P0" else [],
-        passport=attributes.get("passport", []) if vot != "P0" else [],
-        driving_permit=attributes.get("drivingPermit", []) if vot != "P0" else [],
+        name=core["name"],
+        birth_date=core["birthDate"],
+        address=proven.address_claim(),
+        passport=proven.passport_claim() or [],
+        driving_permit=proven.driving_permit_claim() or [],
         record_id=record_id,
     )
 
 
-def details_for_confirmation(attributes: dict[str, list[dict[str, Any]]]) -> Details:
-    name_parts = (attributes.get("name") or [{"nameParts": []}])[0].get("nameParts", [])
-    given = " ".join(p["value"] for p in name_parts if p.get("type") == "GivenName")
-    family = " ".join(p["value"] for p in name_parts if p.get("type") == "FamilyName")
-    birth = (attributes.get("birthDate") or [{"value": ""}])[0].get("value", "")
-    addresses = attributes.get("address") or []
-    current = next((a for a in addresses if not a.get("validUntil")), addresses[0] if addresses else {})
-    lines = [
-        " ".join(str(current[k]) for k in ("buildingNumber", "streetName") if current.get(k)),
-        *(str(current[k]) for k in ("buildingName", "addressLocality", "postalCode") if current.get(k)),
-    ]
-    return Details(f"{given} {family}".strip(), birth, ", ".join(line for line in lines if line))
+def details_for_confirmation(proven: ProvenIdentity) -> Details:
+    name = proven.name[0] if proven.name else None
+    birth = proven.birth_date[0].value if proven.birth_date else ""
+    current = next(
+        (a for a in proven.addresses if not a.valid_until), proven.addresses[0] if proven.addresses else None
+    )
+    address = ""
+    if current is not None:
+        street = " ".join(part for part in (current.building_number, current.street_name) if part)
+        lines = [
+            current.sub_building_name,
+            current.building_name,
+            street,
+            current.address_locality,
+            current.postal_code,
+        ]
+        address = ", ".join(line for line in lines if line)
+    return Details(f"{name.given_names} {name.family_name}" if name else "", birth, address)
 
 
 def stored_credentials(user_id: str) -> list[IdentityCredential]:
@@ -222,27 +215,33 @@ def build_services() -> IdentityServices:
 
 def verified(tokens: Iterable[str], user_id: str) -> list[VerifiedCredential]:
     """Only credentials that verify now count; one that no longer does (a key removed, an issuer no longer
-    trusted) is left out, never read unverified."""
+    trusted) is left out, never read unverified. A request verifies each credential once: its pages ask for the
+    citizen's credentials several times."""
     pending = list(tokens)
     if not pending:
         return []
     keyring = current_services().keyring
     trusted = identity_services().trusted
+    seen: dict[tuple[str, str], VerifiedCredential | None] = (
+        g.setdefault("verified_credentials", {}) if has_request_context() else {}
+    )
     found = []
     for token in pending:
-        try:
-            found.append(verify_credential(token, keyring, trusted, subject=user_id))
-        except CredentialRejected as rejected:
-            log.warning("A stored credential no longer verifies: %s", rejected.reason)
+        key = (token, user_id)
+        if key not in seen:
+            try:
+                seen[key] = verify_credential(token, keyring, trusted, subject=user_id)
+            except CredentialRejected as rejected:
+                log.warning("A stored credential no longer verifies: %s", rejected.reason)
+                seen[key] = None
+        credential = seen[key]
+        if credential is not None:
+            found.append(credential)
     return found
 
 
 def _now(moment: float) -> datetime:
     return datetime.fromtimestamp(moment, UTC)
-
-
-def _claims_of(credentials: Iterable[VerifiedCredential]) -> list[dict[str, Any]]:
-    return [{"nbf": c.nbf, "vc": c.vc.to_json()} for c in credentials]
 
 
 def _base_credentials(state: ProvingState | None, user_id: str) -> list[VerifiedCredential]:
@@ -266,7 +265,7 @@ def plan_for(user_id: str, levels: Sequence[str], moment: float, state: ProvingS
         return Plan(NEW)
     services = identity_services()
     decided = identity_decision.decide(stored, services.policy, list(levels), _now(moment))
-    details = details_for_confirmation(identity_attributes(_claims_of(stored)))
+    details = details_for_confirmation(proven_identity(stored))
     if decided.requested_vot is not None:
         return Plan(REUSE, details)
     without_freshness = gpg45.assess(stored, services.policy, None)
@@ -278,38 +277,14 @@ def plan_for(user_id: str, levels: Sequence[str], moment: float, state: ProvingS
 # -- a check's page, and running the check ------------------------------------------------------------------------
 
 
-def _claimed_identity(credentials: Sequence[VerifiedCredential], state: ProvingState) -> ClaimedIdentity | None:
-    attributes = identity_attributes(_claims_of(credentials))
-    names = attributes.get("name")
-    births = attributes.get("birthDate")
-    if not names or not births:
-        if state.claimed is None:
-            return None
-        return ClaimedIdentity(
-            given_names=state.claimed["given_names"],
-            family_name=state.claimed["family_name"],
-            birth_date=state.claimed["birth_date"],
-        )
-    parts = names[0].get("nameParts", [])
-    addresses: list[Address] = []
-    for credential in sorted(credentials, key=lambda c: c.nbf):
-        if credential.vc.credential_subject.address:
-            addresses = list(credential.vc.credential_subject.address)
-    return ClaimedIdentity(
-        given_names=" ".join(p["value"] for p in parts if p.get("type") == "GivenName"),
-        family_name=" ".join(p["value"] for p in parts if p.get("type") == "FamilyName"),
-        birth_date=str(births[0].get("value", "")),
-        addresses=tuple(addresses),
-    )
-
-
 def check_context(state: ProvingState, name: str, levels: Sequence[str]) -> CheckContext:
     lowest = min(levels) if levels else "P2"
+    credentials = _all_credentials(state)
     return CheckContext(
         subject=state.user_id,
-        claimed=_claimed_identity(_all_credentials(state), state),
+        claimed=claimed_identity(credentials),
         # Reference §4.2: security questions at verification 1 for P1 ("2 out of 3"), 2 for P2 ("3 out of 4").
-        requested=EvidenceRequest(verification_score=1 if lowest == "P1" else 2, identity_fraud_score=2),
+        requested=evidence_request(name, credentials, lowest),
         seed=f"{state.journey_id}:{name}:{len(state.done)}",
         now=_now(clock()),
     )
@@ -452,5 +427,4 @@ def conclude(state: ProvingState, client_id: str, levels: Sequence[str], moment:
             replace=state.ignore_stored,
         )
     record = record_proving(state, client_id, vot, profile, decided.return_codes)
-    attributes = identity_attributes(_claims_of(base + new))
-    return outcome_from(attributes, vot, decided.return_codes, record.id)
+    return outcome_from(proven_identity(base + new), vot, decided.return_codes, record.id)

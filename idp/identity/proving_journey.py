@@ -16,20 +16,16 @@ WEB_DRIVING_LICENCE = "web-driving-licence"
 DOCUMENT_APP = "app"
 NO_PHOTO_ID = "no-photo-id"
 
-# A step of the journey's own, not a check: the name and date of birth the citizen says are theirs.
-CLAIMED_IDENTITY = "your_details"
-
 ROUTES: dict[str, tuple[str, ...]] = {
     WEB_PASSPORT: ("passport", "address", "fraud", "security_questions"),
     WEB_DRIVING_LICENCE: ("driving_licence", "address", "fraud", "security_questions"),
     DOCUMENT_APP: ("document_app", "address", "fraud"),
     # Reference §6: the route without photo ID starts with the identity the citizen claims.
-    NO_PHOTO_ID: (CLAIMED_IDENTITY, "bank_account", "national_insurance", "address", "fraud", "security_questions"),
+    NO_PHOTO_ID: ("claimed_identity", "bank_account", "national_insurance", "address", "fraud", "security_questions"),
 }
 
-# Reference §4.3: what a change of details from the reuse page starts.
+# Reference §4.3: a stale fraud check (every one older than 180 days) means a fresh fraud check only.
 FRESH_FRAUD_CHECK = ("fraud",)
-ADDRESS_CHANGE = ("address", "fraud")
 
 # Journey kinds, as recorded in the proving record.
 NEW = "new"
@@ -57,8 +53,6 @@ class ProvingState:
     avoided: list[str] = field(default_factory=list)
     # The citizen's name or date of birth changed: what was stored before does not count (prove again).
     ignore_stored: bool = False
-    # What the citizen entered as their name and date of birth (given_names, family_name, birth_date).
-    claimed: dict[str, str] | None = None
 
     @property
     def current_step(self) -> str | None:

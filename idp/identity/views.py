@@ -18,18 +18,16 @@ from idp.identity.forms import (
 )
 from idp.identity.forms import (
     DETAILS_CORRECT,
-    ClaimedIdentityForm,
     ConfirmDetailsForm,
     RouteForm,
     add_error,
     answers_of,
     check_form,
 )
+from idp.identity.freshness import Change, Reproof, checks_after_change
 from idp.identity.outcome import IdentityOutcome
 from idp.identity.proving_journey import (
-    ADDRESS_CHANGE,
     ADDRESS_CHANGED,
-    CLAIMED_IDENTITY,
     DOCUMENT_APP,
     FRAUD_REFRESH,
     FRESH_FRAUD_CHECK,
@@ -42,6 +40,7 @@ from idp.lookups import find_client
 from idp.oidc.journeys import Journey, load_journey, record_identity_outcome
 from idp.services import current_services
 from idp.web.citizen_session import SignedIn, current_sign_in
+from idp.web.security_headers import origin_of
 
 identity_blueprint = Blueprint("identity", __name__, url_prefix="/identity")
 
@@ -76,6 +75,8 @@ def identity_journey_in_this_browser() -> ResponseReturnValue | None:
     state = _load(journey.id)
     if state is not None and not state.belongs_to(sign_in.user_id, sign_in.session_ref):
         return cannot_continue()
+    # CSP3 form-action governs the redirects after a form post: the last check's form leads back to the service.
+    g.form_action_origins = [origin_of(journey.request.redirect_uri)]
     g.identity_journey = journey
     g.sign_in = sign_in
     g.proving_state = state
@@ -107,8 +108,6 @@ def _service_name() -> str:
 
 
 def _step_url(step: str) -> str:
-    if step == CLAIMED_IDENTITY:
-        return url_for("identity.your_details")
     return url_for("identity.check", name=step)
 
 
@@ -229,28 +228,6 @@ def _after_check(state: ProvingState, name: str, credential: str | None) -> Resp
     return _next_page(state)
 
 
-@identity_blueprint.route("/your-details", methods=["GET", "POST"])
-def your_details() -> ResponseReturnValue:
-    """The route without photo ID starts with the name and date of birth the citizen claims (reference §6)."""
-    state = _state()
-    if state is None or state.current_step != CLAIMED_IDENTITY:
-        if request.method == "POST":
-            step = state.current_step if state else None
-            return render_template("identity/out_of_order.html", step=step), 409
-        return redirect(url_for("identity.start"))
-    form = ClaimedIdentityForm()
-    if form.validate_on_submit():
-        state.claimed = {
-            "given_names": str(form.given_names.data).upper(),
-            "family_name": str(form.family_name.data).upper(),
-            "birth_date": str(form.birth_date.data),
-        }
-        state.complete(CLAIMED_IDENTITY, None)
-        _save(state)
-        return _next_page(state)
-    return render_template("identity/your_details.html", form=form), 400 if form.errors else 200
-
-
 @identity_blueprint.get("/try-another-way")
 def try_another_way() -> ResponseReturnValue:
     """A contra-indicator with a mitigation (reference §3.5): another document, or the app."""
@@ -281,11 +258,14 @@ def confirm_details() -> ResponseReturnValue:
                 return _next_page(state)
             state.start_steps(REUSE, ())
             return finish(state)
-        if form.answer.data == DETAILS_ADDRESS_CHANGED:
-            state.start_steps(ADDRESS_CHANGED, ADDRESS_CHANGE)
+        # The domain's change rules: an address → address and fraud checks; a date of birth (or both names, which
+        # this page does not tell apart from it) → prove again.
+        changes = {Change.ADDRESS} if form.answer.data == DETAILS_ADDRESS_CHANGED else {Change.BIRTH_DATE}
+        reproof, checks = checks_after_change(changes)
+        if reproof is Reproof.CHECKS:
+            state.start_steps(ADDRESS_CHANGED, tuple(check.value for check in checks))
             _save(state)
             return _next_page(state)
-        # A changed date of birth or name: prove again, from the start (spec: "Reuse, freshness and change").
         state.start_steps(NEW, ())
         state.credentials = []
         state.ignore_stored = True

@@ -103,6 +103,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         source = "state-pension" if (name, client_id) in IDENTITY_SERVICES else client_id
         registration = json.loads((ROOT / "relying_party_examples/registrations" / f"{source}.json").read_text())
         registration.update(ClientID=client_id, ClientName=name)
+        if source != client_id:
+            registration.update(SectorIdentifierUri=f"https://{client_id}.service.gov.uk")
         registration.update(
             RedirectUrls=[f"{base}/callback"],
             PostLogoutRedirectUrls=[f"{base}/signed-out"],
