@@ -13,7 +13,7 @@ from werkzeug.exceptions import abort
 from idp import audit
 from idp.account.views import _check_password, _citizen, _locked, _password_confirmed_recently
 from idp.auth.passkey_forms import NewPasskeyForm, RemovePasskeyForm, RenamePasskeyForm, SkipForm
-from idp.auth.passkey_views import CEREMONY, MESSAGES, ceremonies, options_response
+from idp.auth.passkey_views import CEREMONY, MESSAGES, begin, ceremonies
 from idp.auth.passkeys import PasskeyRefused, Reason
 from idp.auth.views import allow_forms_to_lead_back_to_the_service
 from idp.extensions import db
@@ -86,8 +86,7 @@ def registration_options() -> ResponseReturnValue:
     user = _citizen()
     existing = [passkey.credential_id for passkey in _passkeys(user)]
     ceremony = ceremonies().start_registration(user_id=user.id, user_name=user.email, existing=existing)
-    session[CEREMONY] = ceremony.ceremony_id
-    return options_response(ceremony.options_json)
+    return begin(ceremony)
 
 
 # -- offered at the end of account creation --------------------------------------------------------------------------

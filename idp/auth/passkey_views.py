@@ -8,7 +8,7 @@ but the failure count of the security-code lockout.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, session, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,9 +17,10 @@ from sqlalchemy import select, update
 from idp import audit
 from idp.auth.limits import SECURITY_CODE
 from idp.auth.passkey_forms import PasskeyAssertionForm
-from idp.auth.passkeys import Authenticated, PasskeyCeremonies, PasskeyRefused, Reason, RegisteredPasskey
+from idp.auth.passkeys import Authenticated, Ceremony, PasskeyCeremonies, PasskeyRefused, Reason, RegisteredPasskey
 from idp.auth.views import (
     PASSWORD_OK_FOR,
+    _carry_on_signed_in,
     _count_failure,
     _lockout_page,
     _user_in,
@@ -31,6 +32,7 @@ from idp.extensions import db
 from idp.models import Passkey, User
 from idp.models._types import utcnow
 from idp.services import current_services
+from idp.web.citizen_session import current_sign_in
 
 passkey_sign_in_blueprint = Blueprint("passkeys", __name__)
 passkey_sign_in_blueprint.before_request(allow_forms_to_lead_back_to_the_service)
@@ -74,8 +76,13 @@ def ceremonies() -> PasskeyCeremonies:
     )
 
 
-def options_response(options_json: str) -> Response:
-    response = Response(options_json, mimetype="application/json")
+def begin(ceremony: Ceremony) -> Response:
+    """Keep the ceremony's id in the session (one at a time) and send its options to the page's script."""
+    previous = session.get(CEREMONY)
+    if previous:
+        ceremonies().forget(previous)
+    session[CEREMONY] = ceremony.ceremony_id
+    response = Response(ceremony.options_json, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -125,6 +132,17 @@ def record_refusal(refused: PasskeyRefused, purpose: str) -> ResponseReturnValue
     return None
 
 
+def _posted_again() -> bool:
+    """A second post of a form whose first one signed the citizen in: it carries on, and changes nothing."""
+    signed_in = current_sign_in()
+    return (
+        request.method == "POST"
+        and CEREMONY not in session
+        and signed_in is not None
+        and signed_in.credential_level == "Cl.Cm"
+    )
+
+
 def _authenticate(form: PasskeyAssertionForm, user_id: str | None, purpose: str) -> User | ResponseReturnValue | None:
     """Verify the assertion in the form: the user it signs in, a response (the locked page), or None with the
     form's error set."""
@@ -164,12 +182,13 @@ def _authenticate(form: PasskeyAssertionForm, user_id: str | None, purpose: str)
 @passkey_sign_in_blueprint.post("/sign-in/passkey/options")
 def sign_in_options() -> ResponseReturnValue:
     ceremony = ceremonies().start_authentication()
-    session[CEREMONY] = ceremony.ceremony_id
-    return options_response(ceremony.options_json)
+    return begin(ceremony)
 
 
 @passkey_sign_in_blueprint.route("/sign-in/passkey", methods=["GET", "POST"])
 def sign_in() -> ResponseReturnValue:
+    if _posted_again():
+        return _carry_on_signed_in()
     form = PasskeyAssertionForm()
     if form.validate_on_submit():
         outcome = _authenticate(form, None, "sign_in")
@@ -192,15 +211,14 @@ def second_factor_options() -> ResponseReturnValue:
         return json_error(_("Your session has ended. Sign in again."), 401)
     allowed = list(db.session.scalars(select(Passkey.credential_id).where(Passkey.user_id == user.id)))
     ceremony = ceremonies().start_authentication(user_id=user.id, allowed=allowed)
-    session[CEREMONY] = ceremony.ceremony_id
-    return options_response(ceremony.options_json)
+    return begin(ceremony)
 
 
 @passkey_sign_in_blueprint.route("/sign-in/passkey/second-factor", methods=["GET", "POST"])
 def second_factor() -> ResponseReturnValue:
     user = _user_in(PASSWORD_OK_FOR)
     if user is None:
-        return redirect(url_for("auth.sign_in"))
+        return _carry_on_signed_in() if _posted_again() else redirect(url_for("auth.sign_in"))
     if not has_passkey(user.id):
         return redirect(url_for("auth.security_code"))
     if current_services().limits.locked_until(LOCKOUT_STEP, user.id):

@@ -244,6 +244,10 @@ class PasskeyCeremonies:
 
     # -- challenges ---------------------------------------------------------------------------------------------
 
+    def forget(self, ceremony_id: str) -> None:
+        """A ceremony the browser gave up (it began another): its challenge can no longer be answered."""
+        self.store.delete(_key(ceremony_id))
+
     def _remember(self, kind: str, challenge: bytes, user_id: str | None) -> str:
         ceremony_id = secrets.token_urlsafe(24)
         value = {"kind": kind, "challenge": bytes_to_base64url(challenge), "user_id": user_id}

@@ -87,11 +87,7 @@ async function runCeremony (form) {
 }
 
 function start (form) {
-  if (!window.PublicKeyCredential || !navigator.credentials) {
-    const unsupported = document.querySelector('[data-passkey-unsupported]')
-    if (unsupported) unsupported.hidden = false
-    return
-  }
+  if (!window.PublicKeyCredential || !navigator.credentials) return // the page keeps saying what a passkey needs
   for (const element of document.querySelectorAll('[data-passkey-needs-script]')) element.hidden = true
   for (const element of form.querySelectorAll('[data-passkey-with-script]')) element.hidden = false
   form.addEventListener('submit', (event) => {
@@ -100,7 +96,6 @@ function start (form) {
     event.preventDefault()
     form.querySelector('button, input[type=submit]').disabled = true
     runCeremony(form).catch((error) => {
-      console.error(error)
       let message = form.dataset.messageFailed
       if (error instanceof ProviderError) message = error.message
       else if (error && error.name === 'InvalidStateError') message = form.dataset.messageExists

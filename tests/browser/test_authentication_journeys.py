@@ -201,5 +201,6 @@ def test_create_an_account_in_welsh(stack: Stack, page: Page) -> None:
     page.get_by_label(re.compile("cod diogelwch")).fill(fresh_totp(secret, used))
     continue_(page, "Parhau")
     expect(page.get_by_role("heading", level=1)).to_have_text("Creu allwedd mynediad")
+    assert_no_axe_violations(page, "offer a passkey (cy)")
     continue_(page, "Dim nawr")
     _signed_in_at_the_service(page, stack, email)

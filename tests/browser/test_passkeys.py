@@ -202,8 +202,17 @@ def test_a_passkey_used_on_another_origin_is_refused(stack: Stack, page: Page) -
     page.goto(stack.provider_url + "account")
     expect(page).to_have_url(re.compile(re.escape(stack.provider_url) + "sign-in"))
 
-    # The real thing, on the provider's own origin, still works.
+    # A device that cannot check it is the citizen: the page's script says what happened, and nothing changes.
     start_sign_in(page, stack, fishing)
     page.get_by_role("link", name="Sign in with a passkey").click()
+    devtools.send("WebAuthn.setUserVerified", {"authenticatorId": authenticator_id, "isUserVerified": False})
+    page.get_by_role("button", name="Use your passkey").click()
+    summary = page.locator(".govuk-error-summary:not([hidden])")
+    expect(summary).to_contain_text("You did not finish using your passkey. Try again.")
+    expect(summary).to_be_focused()
+    assert_no_axe_violations(page, "sign in with a passkey, not finished")
+
+    # The real thing, on the provider's own origin, still works.
+    devtools.send("WebAuthn.setUserVerified", {"authenticatorId": authenticator_id, "isUserVerified": True})
     page.get_by_role("button", name="Use your passkey").click()
     expect(page).to_have_url(fishing.base_url + "/account")

@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import AuditEvent, Passkey, User
+from idp.models import AuditEvent, OutboxMessage, Passkey, User
 from idp.web.sessions import COOKIE_NAME
 from tests.helpers import ISSUER, Browser, RelyingPartyUnderTest, create_citizen, latest_code_to
 from tests.integration._support import (
@@ -176,6 +176,30 @@ def assert_nothing_changed(app: Flask, browser: Browser, user_id: str, sign_coun
     assert events(app, user_id, "sign_in") == []
 
 
+def test_a_sign_in_posted_twice_carries_on_and_signs_in_once(
+    app: Flask, browser: Browser, rp: RelyingPartyUnderTest
+) -> None:
+    citizen = quick_citizen(app)
+    authenticator = give_passkey(app, citizen.user_id)
+    browser.authorize(rp.authorize_params())
+    browser.get("/sign-in/passkey")
+    assertion = authenticator.get(options(browser, "/sign-in/passkey/options"))
+    form_page = browser.last_html
+    first = post_credential(browser, "/sign-in/passkey", assertion)
+    assert first.location == "/authorize/continue"
+    # The very same form again: its CSRF token went with the session the sign-in replaced.
+    browser.last_html = form_page
+    again = post_credential(browser, "/sign-in/passkey", assertion)
+    assert again.status_code == 400
+    assert CSRF_FAILED in again.get_data(as_text=True)
+    # The page reloaded and posted again: the citizen is carried on to the service.
+    browser.get("/sign-in/passkey")
+    second = browser.follow(post_credential(browser, "/sign-in/passkey", assertion))
+    assert "code" in redirected_to(second, rp.redirect_uri)
+    assert len(events(app, citizen.user_id, "sign_in")) == 1
+    assert stored_passkeys(app, citizen.user_id)[0].sign_count == 1
+
+
 def test_a_passkey_from_another_origin_is_refused(app: Flask, browser: Browser) -> None:
     citizen = quick_citizen(app)
     authenticator = give_passkey(app, citizen.user_id)
@@ -230,6 +254,16 @@ def test_a_stale_challenge_is_refused(app: Flask, browser: Browser, monkeypatch:
     time.sleep(1.2)
     assert_refused(post_credential(browser, "/sign-in/passkey", assertion), STALE)
     assert_nothing_changed(app, browser, citizen.user_id)
+
+
+def test_only_the_latest_ceremony_of_a_session_can_be_answered(app: Flask, browser: Browser) -> None:
+    citizen = quick_citizen(app)
+    authenticator = give_passkey(app, citizen.user_id)
+    browser.get("/sign-in/passkey")
+    first = authenticator.get(options(browser, "/sign-in/passkey/options"))
+    options(browser, "/sign-in/passkey/options")  # the citizen pressed the button again
+    assert_refused(post_credential(browser, "/sign-in/passkey", first), STALE)
+    assert_nothing_changed(app, browser, citizen.user_id, sign_count=0)
 
 
 def test_an_answer_without_a_ceremony_is_refused(app: Flask, browser: Browser) -> None:
@@ -393,6 +427,31 @@ def test_the_security_code_still_works_for_a_citizen_with_a_passkey(
     assert "code" in redirected_to(response, rp.redirect_uri)
 
 
+def test_no_text_message_is_sent_until_the_citizen_asks_for_a_code(
+    app: Flask, browser: Browser, rp: RelyingPartyUnderTest
+) -> None:
+    citizen = create_citizen(app)
+    with app.app_context():
+        user = db.session.get(User, citizen.user_id)
+        assert user is not None
+        user.mfa_method, user.totp_secret_encrypted = "sms", None
+        user.phone_number, user.phone_number_verified = "+447123456780", True
+        db.session.commit()
+    give_passkey(app, citizen.user_id)
+    browser.authorize(rp.authorize_params())
+    browser.follow(browser.post_form("/sign-in", {"email": citizen.email}))
+    response = browser.follow(browser.post_form("/sign-in/password", {"password": citizen.password}))
+    assert response.request.path == "/sign-in/passkey/second-factor"
+    with app.app_context():
+        assert db.session.scalars(select(OutboxMessage)).all() == [], "a citizen using a passkey is sent no code"
+
+    response = browser.follow(browser.post_form("/sign-in/passkey/second-factor/use-security-code", {}))
+    assert response.request.path == "/sign-in/security-code"
+    code = latest_code_to(app, "+447123456780")
+    response = browser.follow(browser.post_form("/sign-in/security-code", {"code": code}))
+    assert "code" in redirected_to(response, rp.redirect_uri)
+
+
 def test_another_citizens_passkey_is_not_a_second_factor(
     app: Flask, browser: Browser, rp: RelyingPartyUnderTest
 ) -> None:
@@ -535,6 +594,17 @@ def test_add_several_passkeys(app: Flask, browser: Browser) -> None:
     assert "You have added a passkey called ‘Phone’" in page
     assert page.count('data-testid="passkey"') == 2
     assert {p.name for p in stored_passkeys(app, user_id)} == {"Kitchen laptop", "Phone"}
+
+
+def test_an_addition_posted_twice_adds_one_passkey(app: Flask, browser: Browser) -> None:
+    user_id, _ = signed_in_with_passkey(app, browser)
+    browser.get("/account/passkeys/add")
+    created = SoftwareAuthenticator(ORIGIN).create(options(browser, "/account/passkeys/options"))
+    form_page = browser.last_html
+    assert post_credential(browser, "/account/passkeys/add", created, name="Phone").location == "/account/passkeys"
+    browser.last_html = form_page
+    assert_refused(post_credential(browser, "/account/passkeys/add", created, name="Phone"), STALE)
+    assert len(stored_passkeys(app, user_id)) == 2
 
 
 def test_the_same_passkey_cannot_be_added_twice(app: Flask, browser: Browser) -> None:

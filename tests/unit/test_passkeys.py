@@ -335,3 +335,11 @@ def test_garbage_inside_a_well_formed_assertion_is_refused(
     response["clientDataJSON"] = b64url(b"not json at all")
     assertion["response"] = response
     assert refusal(lambda: finish(ceremonies, ceremony_id, assertion, passkey)) == Reason.MALFORMED
+
+
+def test_a_forgotten_ceremony_cannot_be_answered(
+    ceremonies: PasskeyCeremonies, authenticator: SoftwareAuthenticator, passkey: RegisteredPasskey
+) -> None:
+    ceremony_id, assertion = sign_in(ceremonies, authenticator, passkey)
+    ceremonies.forget(ceremony_id)
+    assert refusal(lambda: finish(ceremonies, ceremony_id, assertion, passkey)) == Reason.STALE_CHALLENGE
