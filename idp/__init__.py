@@ -67,9 +67,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from idp.auth.passkey_views import passkey_sign_in_blueprint
     from idp.auth.recovery import recovery_blueprint
     from idp.auth.views import auth_blueprint
-    from idp.identity.views import identity_blueprint, identity_journey_in_this_browser
     from idp.oidc.userinfo import bearer_token_required, userinfo_blueprint
     from idp.oidc.views import oidc_blueprint
+    from idp.proving.views import identity_blueprint, identity_journey_in_this_browser
     from idp.web.access import public, register_blueprint, signed_in
     from idp.web.pages import pages_blueprint, register_error_pages
 

@@ -11,12 +11,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.accessibility import assert_no_axe_violations
 from tests.browser.conftest import Service, Stack
+from tests.browser.journeys import create_account_up_to_security_codes, set_up_authenticator_app
 
 pytestmark = pytest.mark.browser
 
@@ -73,15 +73,8 @@ def _create_account_and_start(stack: Stack, page: Page, service: Service) -> Non
     email = f"citizen-{uuid.uuid4().hex[:8]}@example.com"
     page.goto(service.base_url + "/")
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("link", name="Create a GOV.UK One Login").click()
-    page.get_by_label("Email address").fill(email)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Create your password").fill(PASSWORD)
-    page.get_by_label("Confirm your password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    secret = page.get_by_test_id("secret-key").inner_text().replace(" ", "")
-    page.get_by_label(re.compile("security code")).fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Continue").click()
+    create_account_up_to_security_codes(page, stack, email, PASSWORD, check_pages=False)
+    set_up_authenticator_app(page, used=set(), check_pages=False)
     expect(page.get_by_role("heading", name="Prove your identity")).to_be_visible()
     assert_no_axe_violations(page, "prove your identity")
     page.get_by_role("button", name="Continue").click()

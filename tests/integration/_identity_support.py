@@ -199,7 +199,7 @@ def choose_route(browser: Browser, route: str) -> TestResponse:
 
 
 def proving_state(app: Flask, browser: Browser) -> Any:
-    from idp.identity import views
+    from idp.proving import views
 
     with browser.client.session_transaction() as session:
         journey_id = session["journey_id"]
@@ -209,7 +209,7 @@ def proving_state(app: Flask, browser: Browser) -> Any:
 
 def security_answers(app: Flask, browser: Browser, levels: tuple[str, ...] = ("P2",)) -> dict[str, Answer]:
     """The right answers, from the citizen's credit record: what the citizen knows about their own finances."""
-    from idp.identity import proving
+    from idp.proving import service as proving
 
     state = proving_state(app, browser)
     with app.test_request_context():

@@ -11,8 +11,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from idp.extensions import db
-from idp.identity import proving
 from idp.models import IdentityCredential, ProvingRecord
+from idp.proving import service as proving
 from tests.helpers import Browser, RelyingPartyUnderTest, redirect_params
 from tests.integration._identity_support import (
     ADDRESS,

@@ -1,5 +1,5 @@
 """The proving journey's pages: what proving involves, the choice of route, one page per check, confirm your
-details, and the hand-back to the protocol. Views parse the request, call `idp.identity.proving`, and render or
+details, and the hand-back to the protocol. Views parse the request, call `idp.proving.service`, and render or
 redirect; the order of the checks is `ProvingState`'s, the decisions are the domain's."""
 
 from __future__ import annotations
@@ -12,18 +12,6 @@ from flask_wtf import FlaskForm
 
 from idp import audit
 from idp.extensions import db
-from idp.identity import proving
-from idp.identity.forms import (
-    ADDRESS_CHANGED as DETAILS_ADDRESS_CHANGED,
-)
-from idp.identity.forms import (
-    DETAILS_CORRECT,
-    ConfirmDetailsForm,
-    RouteForm,
-    add_error,
-    answers_of,
-    check_form,
-)
 from idp.identity.freshness import Change, Reproof, checks_after_change
 from idp.identity.outcome import IdentityOutcome
 from idp.identity.proving_journey import (
@@ -38,6 +26,18 @@ from idp.identity.proving_journey import (
 )
 from idp.lookups import find_client
 from idp.oidc.journeys import Journey, load_journey, record_identity_outcome
+from idp.proving import service as proving
+from idp.proving.forms import (
+    ADDRESS_CHANGED as DETAILS_ADDRESS_CHANGED,
+)
+from idp.proving.forms import (
+    DETAILS_CORRECT,
+    ConfirmDetailsForm,
+    RouteForm,
+    add_error,
+    answers_of,
+    check_form,
+)
 from idp.services import current_services
 from idp.web.citizen_session import SignedIn, current_sign_in
 from idp.web.security_headers import origin_of

@@ -29,7 +29,6 @@ from idp.identity.credentials import (
     VerifiedCredential,
     verify_credential,
 )
-from idp.identity.forms import FieldSpec
 from idp.identity.identity_claims import ProvenIdentity, claimed_identity, proven_identity
 from idp.identity.issuers.base import (
     CheckContext,
@@ -40,9 +39,10 @@ from idp.identity.issuers.base import (
 )
 from idp.identity.next_steps import evidence_request
 from idp.identity.outcome import IdentityOutcome
-from idp.identity.proving_journey import FRAUD_REFRESH, NEW, REUSE, ProvingState
+from idp.identity.proving_journey import ADDRESS_CHANGED, FRAUD_REFRESH, NEW, REUSE, ProvingState
 from idp.identity.registers import Registers
 from idp.models.identity import IdentityCredential, ProvingRecord
+from idp.proving.forms import FieldSpec
 from idp.services import current_services
 
 log = logging.getLogger(__name__)
@@ -141,10 +141,22 @@ def stored_credentials(user_id: str) -> list[IdentityCredential]:
     )
 
 
-def keep_credentials(user_id: str, verified: Sequence[tuple[str, dict[str, Any], str, str]], replace: bool) -> None:
-    """Store (jwt, claims, issuer, type) for the user; `replace` drops what was kept before (proving again)."""
+def keep_credentials(
+    user_id: str,
+    verified: Sequence[tuple[str, dict[str, Any], str, str]],
+    replace: bool,
+    superseded: Sequence[str] = (),
+) -> None:
+    """Store (jwt, claims, issuer, kind) for the user; `replace` drops what was kept before (proving again),
+    `superseded` the kept credentials of those kinds (an old address after a move)."""
     if replace:
         db.session.execute(delete(IdentityCredential).where(IdentityCredential.user_id == user_id))
+    elif superseded:
+        db.session.execute(
+            delete(IdentityCredential).where(
+                IdentityCredential.user_id == user_id, IdentityCredential.credential_type.in_(list(superseded))
+            )
+        )
     for token, claims, issuer, credential_type in verified:
         db.session.add(
             IdentityCredential(
@@ -417,14 +429,19 @@ def conclude(state: ProvingState, client_id: str, levels: Sequence[str], moment:
     services = identity_services()
     base = _base_credentials(state, state.user_id)
     new = verified(state.credentials, state.user_id)
+    moved = state.kind == ADDRESS_CHANGED and any(gpg45.kind_of(c) is gpg45.Kind.ADDRESS for c in new)
+    if moved:
+        # The citizen told us they moved: the new address check replaces the old one.
+        base = [c for c in base if gpg45.kind_of(c) is not gpg45.Kind.ADDRESS]
     decided = identity_decision.decide(base + new, services.policy, list(levels), _now(moment))
     vot = decided.requested_vot or "P0"
     profile = decided.assessment.profile_for(vot) if vot != "P0" else None
     if vot != "P0" and new:
         keep_credentials(
             state.user_id,
-            [(c.jwt, {"nbf": c.nbf}, c.issuer, c.issuer) for c in new],
+            [(c.jwt, {"nbf": c.nbf}, c.iss, gpg45.kind_of(c).value) for c in new],
             replace=state.ignore_stored,
+            superseded=(gpg45.Kind.ADDRESS.value,) if moved else (),
         )
     record = record_proving(state, client_id, vot, profile, decided.return_codes)
     return outcome_from(proven_identity(base + new), vot, decided.return_codes, record.id)
