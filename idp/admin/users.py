@@ -27,6 +27,7 @@ users_group = AppGroup("users", help="Citizens' accounts: find, show, unlock, re
 
 LIST_COLUMNS = ("id", "email", "second_factor", "suspended", "created")
 _SCAN_BATCH = 2000
+SUSPENSION_REASONS = ("citizen-request", "suspected-fraud", "account-compromised", "legal", "other")
 
 
 class UserNotFound(ValueError):
@@ -200,7 +201,13 @@ def reset_mfa(user: str, as_json: bool) -> None:
 
 @users_group.command("suspend")
 @click.argument("user")
-@click.option("--reason", default="", help="Why, for the audit trail (no personal data).")
+@click.option(
+    "--reason",
+    type=click.Choice(SUSPENSION_REASONS),
+    default="other",
+    show_default=True,
+    help="Why, for the audit trail: one of a fixed list, so that no personal data reaches it.",
+)
 @json_option
 @fails_cleanly
 def suspend(user: str, reason: str, as_json: bool) -> None:
@@ -210,7 +217,7 @@ def suspend(user: str, reason: str, as_json: bool) -> None:
         raise UserNotFound(f"{account.email} is already suspended")
     actor = operator_actor()
     account.suspended = True
-    audit.record("account_suspended", actor=actor, user_id=account.id, reason=reason[:200])
+    audit.record("account_suspended", actor=actor, user_id=account.id, reason=reason)
     notified = sign_out_everywhere(account.id, actor=actor)
     emit(
         {"id": account.id, "suspended": True, "services_notified": notified},

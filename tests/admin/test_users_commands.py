@@ -200,14 +200,14 @@ def test_a_suspended_citizen_is_signed_out_everywhere_and_cannot_sign_in(
 ) -> None:
     citizen = quick_citizen(app)
     sign_in(browser, rp, citizen)
-    result = json_of(idp("users", "suspend", citizen.email, "--reason", "reported stolen", "--json"))
+    result = json_of(idp("users", "suspend", citizen.email, "--reason", "account-compromised", "--json"))
     assert result == {"id": citizen.user_id, "suspended": True, "services_notified": 1}
     user = user_row(app, citizen.user_id)
     assert user is not None and user.suspended
     [logout] = outbox(app, BACKCHANNEL_LOGOUT)
     assert logout["client_id"] == rp.client_id
     [event] = audit_events(app, "account_suspended")
-    assert event.actor == ACTOR and event.details == {"reason": "reported stolen"}
+    assert event.actor == ACTOR and event.details == {"reason": "account-compromised"}
     # The browser's session no longer signs in silently, and the password no longer works.
     response = browser.authorize(rp.authorize_params())
     assert response.request.path == "/sign-in"
@@ -216,6 +216,9 @@ def test_a_suspended_citizen_is_signed_out_everywhere_and_cannot_sign_in(
     assert response.status_code == 200 and "Incorrect password" in response.get_data(as_text=True)
 
     assert "is already suspended" in idp("users", "suspend", citizen.email, code=1).output
+    assert "'lost my phone, call 07700 900000' is not one of" in (
+        idp("users", "suspend", citizen.email, "--reason", "lost my phone, call 07700 900000", code=2).output
+    )
     assert len(audit_events(app, "account_suspended")) == 1
     assert "can sign in again" in idp("users", "unsuspend", citizen.email).output
     assert "is not suspended" in idp("users", "unsuspend", citizen.email, code=1).output
