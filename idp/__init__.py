@@ -45,7 +45,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
 
     db.init_app(app)
-    if app.testing or click.get_current_context(silent=True) is not None:
+    if app.testing or (
+        click.get_current_context(silent=True) is not None and app.config.get("IDP_CLI_MIGRATIONS", True)
+    ):
         init_migrations(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
@@ -129,7 +131,7 @@ def _serve_published_documents(app: Flask) -> None:
         # Reference §1.4: the DID document of the identity issuer, `max-age=3600, private`.
         "/.well-known/did.json": PublishedDocument(
             within(app, lambda: did_document(identity_issuer, current_services().keyring.published("identity"))),
-            "max-age=3600, private",
+            f"max-age={app.config['IDP_DID_MAX_AGE']}, private",
         ),
     }
     current_keyring = app.extensions["idp"].keyring

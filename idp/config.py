@@ -41,6 +41,7 @@ def settings_from_environment() -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'instance' / 'idp.sqlite3'}"),
         "REDIS_URL": env.get("REDIS_URL", ""),
         "IDP_MASTER_KEY": env.get("IDP_MASTER_KEY", ""),
+        "IDP_MASTER_KEY_PREVIOUS": env.get("IDP_MASTER_KEY_PREVIOUS", ""),
         "IDP_MASTER_KEY_FILE": env.get("IDP_MASTER_KEY_FILE", str(PROJECT_ROOT / "keys" / "master.key")),
         "IDP_TRUST_PROXY": _bool(env.get("IDP_TRUST_PROXY"), False),
         "IDP_IDENTITY_PROVING_AVAILABLE": _bool(env.get("IDP_IDENTITY_PROVING_AVAILABLE"), True),
@@ -55,6 +56,11 @@ def settings_from_environment() -> dict[str, Any]:
         "IDP_SESSION_IDLE_TTL": _int("IDP_SESSION_IDLE_TTL", 3600),
         "IDP_JOURNEY_TTL": _int("IDP_JOURNEY_TTL", 3600),
         "IDP_JWKS_MAX_AGE": _int("IDP_JWKS_MAX_AGE", 86400),
+        "IDP_DID_MAX_AGE": _int("IDP_DID_MAX_AGE", 3600),  # reference §1.4: max-age=3600, private
+        # How long a new key may take to reach every process's published documents (keyring cache, document rebuild).
+        "IDP_KEY_PUBLICATION_DELAY": _int("IDP_KEY_PUBLICATION_DELAY", 10),
+        # How long a retired identity key stays published: longer than any core identity JWT it signed lives.
+        "IDP_IDENTITY_KEY_RETENTION": _int("IDP_IDENTITY_KEY_RETENTION", 86400),
         "IDP_CLIENT_JWKS_TIMEOUT": float(env.get("IDP_CLIENT_JWKS_TIMEOUT", "5")),
         # Argon2id cost: OWASP's recommended minimum is 19 MiB, 2 iterations, 1 lane.
         "IDP_ARGON2_MEMORY_KIB": _int("IDP_ARGON2_MEMORY_KIB", 19456),

@@ -10,7 +10,7 @@ from idp.auth.codes import OneTimeCodes, codes_key
 from idp.auth.limits import Limits, rules_from_config
 from idp.auth.passwords import PasswordHasher
 from idp.extensions import db
-from idp.keys.encryption import SecretBox, load_master_key
+from idp.keys.encryption import SecretBox, load_master_key, load_previous_master_keys
 from idp.keys.keyring import Keyring
 from idp.notify.senders import MessageSender, create_sender
 from idp.oidc.client_keys import ClientKeyResolver
@@ -38,7 +38,7 @@ def init_app(app: Flask) -> None:
     master_key = load_master_key(
         config["IDP_MASTER_KEY"], config["IDP_MASTER_KEY_FILE"], create_if_missing=config["IDP_ENV"] != "production"
     )
-    secret_box = SecretBox(master_key)
+    secret_box = SecretBox(master_key, load_previous_master_keys(config.get("IDP_MASTER_KEY_PREVIOUS", "")))
     keyring = Keyring(lambda: db.session, secret_box)
     limits = Limits(store, rules_from_config(config), on_lockout=audit_lockout)
     app.extensions["idp"] = Services(

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask_migrate import upgrade
 
 from idp import audit
 from idp.admin.registration import RegistrationError, client_fields_from_registration
@@ -36,6 +35,16 @@ def import_registration(path: Path, actor: str) -> tuple[Client, bool]:
 
 
 def register_commands(app: Flask) -> None:
+    from idp.admin.audit_trail import audit_group
+    from idp.admin.clients import clients_group
+    from idp.admin.keys import keys_group
+    from idp.admin.users import users_group
+
+    app.cli.add_command(keys_group)
+    app.cli.add_command(clients_group)
+    app.cli.add_command(users_group)
+    app.cli.add_command(audit_group)
+
     @app.cli.command("worker")
     @click.option("--interval", default=1.0, show_default=True, help="Seconds between delivery rounds.")
     @click.option("--once", is_flag=True, help="Deliver what is due, then stop.")
@@ -54,6 +63,8 @@ def register_commands(app: Flask) -> None:
     @click.option("--registrations", type=click.Path(path_type=Path), multiple=True, help="Client registration files.")
     def setup(registrations: tuple[Path, ...]) -> None:
         """Migrate the database, create any missing signing key, register the given services."""
+        from flask_migrate import upgrade
+
         upgrade()
         created = current_services().keyring.ensure_active(DEFAULT_KEYS)
         for key in created:

@@ -281,13 +281,20 @@ class Keyring:
         self.forget_cache()
         return row
 
-    def purge(self, longest_token_lifetime: timedelta) -> list[SigningKey]:
-        """Remove retired keys once every token they signed has expired."""
+    def purge(
+        self, longest_token_lifetime: timedelta, purpose: str | None = None, alg: str | None = None
+    ) -> list[SigningKey]:
+        """Remove retired keys (of one purpose and algorithm, if given) once every token they signed has expired."""
         session = self._session_factory()
         now = utcnow()
+        query = select(SigningKey).where(SigningKey.state == KeyState.RETIRED.value)
+        if purpose is not None:
+            query = query.where(SigningKey.purpose == purpose)
+        if alg is not None:
+            query = query.where(SigningKey.alg == alg)
         removed = [
             row
-            for row in session.scalars(select(SigningKey).where(SigningKey.state == KeyState.RETIRED.value))
+            for row in session.scalars(query)
             if purgeable(_facts(row), now, longest_token_lifetime) and not kept_after_retirement(row.purpose)
         ]
         for row in removed:

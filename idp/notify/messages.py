@@ -51,6 +51,7 @@ PASSWORD_CHANGED = "password_changed"
 SECURITY_CODE_METHOD_CHANGED = "security_code_method_changed"
 EMAIL_CHANGED = "email_changed"
 ACCOUNT_DELETED = "account_deleted"
+SECOND_FACTOR_RESET = "second_factor_reset"
 
 _SIGN_OFF = _l("GOV.UK One Login")
 
@@ -146,6 +147,16 @@ CATALOGUE: dict[str, MessageTemplate] = {
                 "Your GOV.UK One Login has been deleted.\n\n"
                 "You can no longer use it to sign in to government services.\n\n"
                 "If you did not delete your GOV.UK One Login, contact us straight away."
+            ),
+        ),
+        MessageTemplate(
+            SECOND_FACTOR_RESET,
+            EMAIL,
+            _l("We have reset how you get security codes"),
+            _l(
+                "We have removed how you get security codes for your GOV.UK One Login.\n\n"
+                "The next time you sign in, you will be asked to set up a new way to get security codes.\n\n"
+                "If you did not ask us to do this, contact us straight away."
             ),
         ),
     )

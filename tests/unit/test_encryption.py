@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from idp.keys.encryption import MasterKeyError, SecretBox, load_master_key
+from idp.keys.encryption import MasterKeyError, SecretBox, load_master_key, load_previous_master_keys
 
 
 def encode(key: bytes, padded: bool = False) -> str:
@@ -130,3 +130,25 @@ def test_bad_master_key_file(tmp_path: Path) -> None:
     file_path.write_text(encode(secrets.token_bytes(24)))
     with pytest.raises(MasterKeyError, match="must be 32 bytes"):
         load_master_key("", str(file_path), create_if_missing=True)
+
+
+def test_previous_master_keys_open_but_never_seal() -> None:
+    old, new = secrets.token_bytes(32), secrets.token_bytes(32)
+    sealed_by_old = SecretBox(old).seal(b"secret", context="k")
+    during = SecretBox(new, previous_keys=(old,))
+    assert during.open(sealed_by_old, context="k") == b"secret"
+    resealed = during.seal(b"secret", context="k")
+    with pytest.raises(InvalidTag):
+        SecretBox(old).open(resealed, context="k")
+    with pytest.raises(InvalidTag):
+        during.open(sealed_by_old, context="another record")
+    with pytest.raises(InvalidTag):
+        SecretBox(new).open(sealed_by_old, context="k")
+
+
+def test_previous_master_keys_from_the_setting() -> None:
+    keys = [secrets.token_bytes(32), secrets.token_bytes(32)]
+    assert load_previous_master_keys(f" {encode(keys[0])} ,{encode(keys[1], padded=True)}") == tuple(keys)
+    assert load_previous_master_keys("") == ()
+    with pytest.raises(MasterKeyError, match="32 bytes"):
+        load_previous_master_keys(encode(b"short"))
