@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-import os
 import secrets
 from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask, g, request
+from flask import Flask, request
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from idp.config import settings_from_environment
 from idp.extensions import babel, csrf, db
+from idp.logs import configure_logging
 
 SUPPORTED_LOCALES = ("en", "cy")
 
@@ -26,7 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     _finish_config(app)
 
-    logging.basicConfig(level=app.config["IDP_LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(app.config["IDP_LOG_LEVEL"])
     if app.config["IDP_TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
@@ -51,10 +50,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale)
 
     from idp import services
-    from idp.web import security_headers
+    from idp.web import request_log, security_headers
     from idp.web.security_headers import csp_nonce
 
     services.init_app(app)
+    request_log.init_app(app)
     security_headers.init_app(app)
 
     from govuk_frontend_wtf.main import WTFormsHelpers
@@ -63,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from idp.oidc.userinfo import bearer_token_required, userinfo_blueprint
     from idp.oidc.views import oidc_blueprint
     from idp.web.access import public, register_blueprint
+    from idp.web.metrics import metrics_blueprint, metrics_token_required
     from idp.web.pages import pages_blueprint, register_error_pages
 
     WTFormsHelpers(app)
@@ -70,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprint(app, userinfo_blueprint, bearer_token_required)
     register_blueprint(app, auth_blueprint, public)
     register_blueprint(app, pages_blueprint, public)
+    register_blueprint(app, metrics_blueprint, metrics_token_required)
     register_error_pages(app)
     _serve_published_documents(app)
     if app.config["IDP_OUTBOX_IN_PROCESS"]:
@@ -78,10 +80,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from idp.admin.commands import register_commands
 
     register_commands(app)
-
-    @app.before_request
-    def assign_request_context() -> None:
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or os.urandom(8).hex()
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:
@@ -101,6 +99,7 @@ def _serve_published_documents(app: Flask) -> None:
     from idp.oidc.discovery import discovery_document, trustmark
     from idp.services import current_services
     from idp.web.documents import PublishedDocument, PublishedDocuments, within
+    from idp.web.metrics import published_document_counter
 
     issuer = app.config["IDP_ISSUER"]
     documents = {
@@ -113,7 +112,9 @@ def _serve_published_documents(app: Flask) -> None:
     current_keyring = app.extensions["idp"].keyring
     current_keyring.on_change(documents["/.well-known/jwks.json"].invalidate)
     app.extensions["published_documents"] = documents
-    app.wsgi_app = PublishedDocuments(app.wsgi_app, documents)  # type: ignore[method-assign]
+    app.wsgi_app = PublishedDocuments(  # type: ignore[method-assign]
+        app.wsgi_app, documents, published_document_counter()
+    )
 
 
 def _finish_config(app: Flask) -> None:
