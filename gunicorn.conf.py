@@ -39,6 +39,9 @@ logconfig_dict = {
     },
 }
 wsgi_app = "idp:create_app()"
+# gunicorn 27's control socket defaults to one path per user ($HOME/.gunicorn): several servers on one machine
+# would fight over it, and nothing here uses it.
+control_socket_disable = True
 
 
 def post_fork(server, worker):  # gunicorn calls the hook with these two arguments

@@ -25,9 +25,11 @@ _STANDARD_ATTRIBUTES = frozenset(
 )
 
 REDACTED = "[redacted]"
+# Names that say they hold a secret: some exactly (status_code is not a code), others within a longer name
+# (IDP_MASTER_KEY, client_secret, code_verifier, access_token).
 _SECRET_NAMES = (
-    r"password|passcode|otp|code|code_verifier|token|access_token|id_token|refresh_token|logout_token|"
-    r"secret|client_secret|client_assertion|assertion|key|private_key|api_key|authorization|cookie|session"
+    r"\b(?:code|otp|pin|session|cookie|authorization)\b"
+    r"|\b[\w-]*(?:password|passcode|secret|token|key|assertion|verifier|credential)[\w-]*"
 )
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # A JWT or JWS in compact form: header.payload.signature, the first two base64url JSON objects.
@@ -35,7 +37,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + REDACTED),
     # name=value, name: value, "name": "value" for any name that says it holds a secret.
     (
-        re.compile(rf"""(?i)(\b(?:{_SECRET_NAMES})\b["']?\s*[:=]\s*["']?)[^\s&"',;)}}\]]+"""),
+        re.compile(rf"""(?i)((?:{_SECRET_NAMES})["']?\s*[:=]\s*["']?)[^\s&"',;)}}\]]+"""),
         r"\1" + REDACTED,
     ),
     # The query string of any URL or request line: /authorize's and /callback's carry codes and hints.
