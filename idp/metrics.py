@@ -12,6 +12,7 @@ query a scrape makes.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -54,8 +55,9 @@ HTTP_REQUEST_DURATION = Histogram(
 )
 AUDIT_EVENTS = Counter(
     "idp_audit_events",
-    "Audited events committed, by event name: sign_in, password_failed, lockout, account_created, ...",
-    ["event"],
+    "Audited events committed, by event name (sign_in, password_failed, lockout, identity_proved, ...) and the "
+    "event's `result` detail where it has one (an identity check's pass, fail, mitigate).",
+    ["event", "result"],
 )
 TOKENS_ISSUED = Counter("idp_tokens_issued", "Successful token responses from /token (an ID and an access token each).")
 
@@ -69,16 +71,27 @@ def multiprocess_directory() -> str | None:
 # -- audited events, counted when their transaction commits ------------------------------------------------------
 
 
+#: A label value must come from a small set: a `result` that is not a short word is counted as "other".
+_WORD = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+def _result_of(event: AuditEvent) -> str:
+    result = (event.details or {}).get("result")
+    if result is None:
+        return ""
+    return result if isinstance(result, str) and _WORD.match(result) else "other"
+
+
 def _collect_audit_events(session: Session, _flush_context: Any) -> None:
     # In after_flush `session.new` still lists what this flush inserted.
-    names = [instance.event for instance in session.new if isinstance(instance, AuditEvent)]
-    if names:
-        session.info.setdefault(_PENDING_EVENTS, []).extend(names)
+    labels = [(item.event, _result_of(item)) for item in session.new if isinstance(item, AuditEvent)]
+    if labels:
+        session.info.setdefault(_PENDING_EVENTS, []).extend(labels)
 
 
 def _count_committed_audit_events(session: Session) -> None:
-    for name in session.info.pop(_PENDING_EVENTS, ()):
-        AUDIT_EVENTS.labels(name).inc()
+    for event_name, result in session.info.pop(_PENDING_EVENTS, ()):
+        AUDIT_EVENTS.labels(event_name, result).inc()
 
 
 def _forget_rolled_back_audit_events(session: Session, _previous_transaction: Any = None) -> None:

@@ -260,6 +260,13 @@ def test_every_variable_used_in_compose_is_documented_in_the_readme() -> None:
     assert [name for name in sorted(used) if f"`{name}`" not in readme] == []
 
 
+def test_every_setting_the_provider_reads_has_a_row_in_the_readme(provider_settings: set[str]) -> None:
+    configuration = (ROOT / "README.md").read_text().split("### Configuration", 1)[1].split("\n### ", 1)[0]
+    rows = " ".join(line for line in configuration.splitlines() if line.startswith("| `"))
+    missing = sorted(name for name in provider_settings if f"`{name}`" not in rows)
+    assert missing == [], "add a row for each to README.md, Operations, Configuration"
+
+
 # -- the Dockerfile ---------------------------------------------------------------------------------------------------
 
 

@@ -104,7 +104,8 @@ def test_sign_ins_failures_lockouts_and_tokens_are_counted(
     assert response.status_code == 200
 
     def events(name: str) -> float:
-        return value(after, "idp_audit_events_total", event=name) - value(before, "idp_audit_events_total", event=name)
+        labels = {"event": name, "result": ""}
+        return value(after, "idp_audit_events_total", **labels) - value(before, "idp_audit_events_total", **labels)
 
     assert events("sign_in") == 1
     assert events("password_failed") == app.config["IDP_SIGN_IN_ATTEMPTS"]
@@ -113,16 +114,34 @@ def test_sign_ins_failures_lockouts_and_tokens_are_counted(
 
 
 def test_an_audited_event_counts_only_when_its_transaction_commits(app: Flask, client: FlaskClient) -> None:
-    before = value(scrape(client), "idp_audit_events_total", event="test_rolled_back")
+    labels = {"event": "test_rolled_back", "result": ""}
+    before = value(scrape(client), "idp_audit_events_total", **labels)
     with app.app_context():
         audit.record("test_rolled_back", actor="test")
         db.session.flush()
         db.session.rollback()
-    assert value(scrape(client), "idp_audit_events_total", event="test_rolled_back") == before
+    assert value(scrape(client), "idp_audit_events_total", **labels) == before
     with app.app_context():
         audit.record("test_rolled_back", actor="test")
         db.session.commit()
-    assert value(scrape(client), "idp_audit_events_total", event="test_rolled_back") == before + 1
+    assert value(scrape(client), "idp_audit_events_total", **labels) == before + 1
+
+
+def test_an_events_result_is_a_label_when_it_is_a_word(app: Flask, client: FlaskClient) -> None:
+    before = scrape(client)
+    with app.app_context():
+        audit.record("test_identity_check", actor="test", check="passport", result="pass")
+        audit.record("test_identity_check", actor="test", check="passport", result="fail")
+        audit.record("test_identity_check", actor="test", check="passport", result="fail")
+        audit.record("test_identity_check", actor="test", result="Someone's free text, not a label")
+        db.session.commit()
+    after = scrape(client)
+
+    def delta(result: str) -> float:
+        labels = {"event": "test_identity_check", "result": result}
+        return value(after, "idp_audit_events_total", **labels) - value(before, "idp_audit_events_total", **labels)
+
+    assert (delta("pass"), delta("fail"), delta("other")) == (1, 2, 1)
 
 
 def test_outbox_depth_and_age_of_the_oldest_message(app: Flask, client: FlaskClient) -> None:
