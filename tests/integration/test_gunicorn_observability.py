@@ -88,7 +88,9 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
         )
     started = Provider(f"http://127.0.0.1:{port}", log, process, metrics_directory)
     try:
-        assert wait_for(lambda: _booted_workers(started) >= 2, timeout=30), log.read_text()[-3000:]
+        assert wait_for(lambda: _booted_workers(started) >= 2, timeout=60), log.read_text()[-3000:]
+        # A worker answers once it has loaded the app, which takes a while on a busy machine.
+        assert wait_for(lambda: _answers(started), timeout=60), log.read_text()[-3000:]
         yield started
     finally:
         process.terminate()
@@ -106,14 +108,21 @@ def _booted_workers(provider: Provider) -> int:
         return 0
 
 
+def _answers(provider: Provider) -> bool:
+    try:
+        return requests.get(provider.url + "/readyz", timeout=5).status_code == 200  # not /healthz: it is counted
+    except requests.RequestException:
+        return False
+
+
 def _healthz(provider: Provider) -> None:
     # A new connection each time, so that either worker may take it.
-    response = requests.get(provider.url + "/healthz", headers={"Connection": "close"}, timeout=5)
+    response = requests.get(provider.url + "/healthz", headers={"Connection": "close"}, timeout=30)
     assert response.status_code == 200
 
 
 def _scrape(provider: Provider) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = requests.get(provider.url + "/metrics", headers={"Connection": "close"}, timeout=5)
+    response = requests.get(provider.url + "/metrics", headers={"Connection": "close"}, timeout=30)
     assert response.status_code == 200, response.text
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
@@ -150,7 +159,7 @@ def test_a_dead_workers_counts_are_kept(provider: Provider) -> None:
 
 
 def test_every_line_is_json_with_the_request_id(provider: Provider) -> None:
-    response = requests.get(provider.url + "/healthz", headers={"X-Request-Id": "from-the-edge-1"}, timeout=5)
+    response = requests.get(provider.url + "/healthz", headers={"X-Request-Id": "from-the-edge-1"}, timeout=30)
     assert response.headers["X-Request-Id"] == "from-the-edge-1"
     lines = provider.lines()  # each parses as a JSON object, gunicorn's own included
     assert any(line["logger"] == "gunicorn.error" and "Listening at" in line["message"] for line in lines)
