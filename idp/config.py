@@ -62,5 +62,6 @@ def settings_from_environment() -> dict[str, Any]:
         "IDP_OUTBOX_MAX_ATTEMPTS": _int("IDP_OUTBOX_MAX_ATTEMPTS", 12),
         "IDP_LOG_LEVEL": env.get("IDP_LOG_LEVEL", "INFO"),
         "IDP_METRICS_TOKEN": env.get("IDP_METRICS_TOKEN", ""),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a database error logged with its exception never carries the values (hashes, emails).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
     }

@@ -17,10 +17,11 @@ import pyotp
 import pytest
 from flask import Flask
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from idp.extensions import db
 from idp.logs import JsonFormatter
-from idp.models import OutboxMessage
+from idp.models import OutboxMessage, User
 from idp.services import outbox_delivery_round
 from idp.web.sessions import COOKIE_NAME
 from tests.helpers import PASSWORD, Browser, RelyingPartyUnderTest, sign_in
@@ -183,3 +184,17 @@ def test_no_secret_reaches_a_log_line(app: Flask, rp: RelyingPartyUnderTest, eve
         if any(value in text for text in every_record.texts)
     }
     assert leaked == {}
+
+
+def test_a_database_error_does_not_carry_the_values(app: Flask) -> None:
+    """An error is logged with its exception; SQLAlchemy's would otherwise show the statement's parameters."""
+    citizen = quick_citizen(app)
+    with app.app_context():
+        password_hash = db.session.get(User, citizen.user_id).password_hash
+        db.session.add(User(email=citizen.email, email_verified=True, password_hash=password_hash))
+        with pytest.raises(IntegrityError) as raised:
+            db.session.commit()
+        db.session.rollback()
+    message = str(raised.value)
+    assert "INSERT INTO users" in message
+    assert password_hash not in message and citizen.email not in message
