@@ -190,7 +190,9 @@ def test_a_database_error_does_not_carry_the_values(app: Flask) -> None:
     """An error is logged with its exception; SQLAlchemy's would otherwise show the statement's parameters."""
     citizen = quick_citizen(app)
     with app.app_context():
-        password_hash = db.session.get(User, citizen.user_id).password_hash
+        existing = db.session.get(User, citizen.user_id)
+        assert existing is not None
+        password_hash = existing.password_hash
         db.session.add(User(email=citizen.email, email_verified=True, password_hash=password_hash))
         with pytest.raises(IntegrityError) as raised:
             db.session.commit()
