@@ -71,5 +71,9 @@ def init_app(app: Flask) -> None:
     @app.teardown_request
     def forget_request_id(_error: BaseException | None) -> None:
         token = g.pop("request_id_token", None)
-        if token is not None:
+        if token is None:
+            return
+        try:
             logs.request_id.reset(token)
+        except ValueError:  # the request context ended in another context than it began (a streamed response)
+            logs.request_id.set(None)
