@@ -73,9 +73,20 @@ class RedactSecrets(logging.Filter):
         record.msg = redact(message)
         record.args = None
         for name, value in list(vars(record).items()):
-            if name not in _STANDARD_ATTRIBUTES and isinstance(value, str):
-                setattr(record, name, redact(value))
+            if name not in _STANDARD_ATTRIBUTES and not isinstance(value, int | float | bool | None):
+                setattr(record, name, REDACTED if _is_secret_name(name) else _redact_value(value))
         return True
+
+
+def _redact_value(value: Any) -> Any:
+    """Strings redacted; in a mapping, the value of any key that names a secret masked whole; the rest as it is."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: REDACTED if _is_secret_name(str(k)) else _redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_redact_value(item) for item in value]
+    return value
 
 
 class JsonFormatter(logging.Formatter):

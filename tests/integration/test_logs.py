@@ -183,7 +183,19 @@ def test_the_filter_masks_what_looks_like_a_secret(message: str, secret: str) ->
 
 
 def test_the_filter_masks_extra_fields_and_leaves_ordinary_text() -> None:
-    line = json.loads(_redacted("sign-in for %s", "user 42", detail="token=abcdef123456"))
+    line = json.loads(
+        _redacted(
+            "sign-in for %s",
+            "user 42",
+            detail="token=abcdef123456",
+            client_secret="s3cr3t-s3cr3t",
+            request={"form": {"password": "hunter2-x", "email": "a@b.c"}, "headers": ["Bearer abc.def"]},
+            attempts=3,
+        )
+    )
     assert line["message"] == "sign-in for user 42"
     assert line["detail"] == "token=[redacted]"
+    assert line["client_secret"] == "[redacted]"
+    assert line["request"] == {"form": {"password": "[redacted]", "email": "a@b.c"}, "headers": ["Bearer [redacted]"]}
+    assert line["attempts"] == 3
     assert redact("GET /healthz 200 status_code=200 kid=abc") == "GET /healthz 200 status_code=200 kid=abc"
