@@ -21,6 +21,8 @@ access_log = logging.getLogger("idp.access")
 #: forge a log line or a header.
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+#: Label values come from small sets: any other method a client invents is counted as "other".
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def request_id_from(header: str | None) -> str:
@@ -49,18 +51,19 @@ def init_app(app: Flask) -> None:
         duration = time.perf_counter() - started if started is not None else 0.0
         route = request.url_rule.rule if request.url_rule is not None else metrics.UNMATCHED_ROUTE
         status = response.status_code
-        metrics.HTTP_REQUESTS.labels(route, request.method, str(status)).inc()
-        metrics.HTTP_REQUEST_DURATION.labels(route, request.method).observe(duration)
+        method = request.method if request.method in _METHODS else "other"
+        metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
+        metrics.HTTP_REQUEST_DURATION.labels(route, method).observe(duration)
         if request.endpoint == "oidc.token" and status == 200:
             metrics.TOKENS_ISSUED.inc()
         access_log.log(
             logging.DEBUG if route in _QUIET_ROUTES else logging.INFO,
             "%s %s %s",
-            request.method,
+            method,
             route,
             status,
             extra={
-                "method": request.method,
+                "method": method,
                 "route": route,
                 "status": status,
                 "duration_ms": round(duration * 1000, 2),

@@ -53,6 +53,7 @@ def test_requests_are_counted_by_route_rule_method_and_status(client: FlaskClien
     client.get("/authorize?client_id=nobody&response_type=code")
     client.get("/no/such/page/12345")
     client.post("/token", data={"grant_type": "password"})
+    client.open("/healthz", method="BREW")
     after = scrape(client)
 
     def delta(name: str, **labels: str) -> float:
@@ -64,8 +65,9 @@ def test_requests_are_counted_by_route_rule_method_and_status(client: FlaskClien
     assert delta("idp_http_requests_total", route="/token", method="POST", status="400") == 1
     assert delta("idp_http_request_duration_seconds_count", route="/healthz", method="GET") == 2
     assert delta("idp_http_request_duration_seconds_bucket", route="/healthz", method="GET", le="+Inf") == 2
-    # Never the raw path: anyone could make the series grow without end.
-    assert not [key for key in after if "/no/such/page/12345" in str(key)]
+    # Never the raw path nor an invented method: anyone could make the series grow without end.
+    assert delta("idp_http_requests_total", route="<unmatched>", method="other", status="405") == 1
+    assert not [key for key in after if "/no/such/page/12345" in str(key) or "BREW" in str(key)]
 
 
 def test_published_documents_are_counted_on_their_fast_path(client: FlaskClient) -> None:
