@@ -44,6 +44,10 @@ def settings_from_environment() -> dict[str, Any]:
         "IDP_MASTER_KEY_FILE": env.get("IDP_MASTER_KEY_FILE", str(PROJECT_ROOT / "keys" / "master.key")),
         "IDP_TRUST_PROXY": _bool(env.get("IDP_TRUST_PROXY"), False),
         "IDP_IDENTITY_PROVING_AVAILABLE": _bool(env.get("IDP_IDENTITY_PROVING_AVAILABLE"), False),
+        # Identity proving: the GPG 45 policy ("onelogin" or "gpg45"), and the test mode whose key production
+        # does not trust (on in development and test, off in production).
+        "IDP_IDENTITY_POLICY": env.get("IDP_IDENTITY_POLICY", "onelogin"),
+        "IDP_IDENTITY_TEST_MODE": _bool(env.get("IDP_IDENTITY_TEST_MODE"), environment != "production"),
         # One Login's lifetimes (reference §3.3): code 300 s, access token 180 s, ID token 120 s, session 3600 s.
         "IDP_AUTH_CODE_TTL": _int("IDP_AUTH_CODE_TTL", 300),
         "IDP_ACCESS_TOKEN_TTL": _int("IDP_ACCESS_TOKEN_TTL", 180),

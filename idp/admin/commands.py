@@ -14,10 +14,11 @@ from idp import audit
 from idp.admin.registration import RegistrationError, client_fields_from_registration
 from idp.config import PROJECT_ROOT
 from idp.extensions import db
+from idp.identity.issuers import ISSUER_KEYS
 from idp.models import Client
 from idp.services import current_services
 
-DEFAULT_KEYS = (("oidc", "ES256"), ("oidc", "RS256"))
+DEFAULT_KEYS = (("oidc", "ES256"), ("oidc", "RS256"), *ISSUER_KEYS)
 
 
 def import_registration(path: Path, actor: str) -> tuple[Client, bool]:

@@ -32,6 +32,7 @@ from idp.keys.rotation import (
     check_activation,
     check_purpose,
     check_retirement,
+    kept_after_retirement,
     kid_for,
     purgeable,
 )
@@ -193,6 +194,7 @@ class Keyring:
         verify_exp: bool = True,
         leeway: int = 30,
         kid_prefix: str = "",
+        verify_nbf: bool = True,
     ) -> dict[str, Any]:
         """Verify one of our own tokens: the key is chosen by `kid` among the published keys of the purpose."""
         header = jwt.get_unverified_header(token)
@@ -213,7 +215,7 @@ class Keyring:
             audience=audience,
             issuer=issuer,
             leeway=leeway,
-            options={"verify_exp": verify_exp, "verify_aud": audience is not None},
+            options={"verify_exp": verify_exp, "verify_aud": audience is not None, "verify_nbf": verify_nbf},
         )
 
     def _find(self, kid: str, purpose_prefix: str) -> PublishedKey | None:
@@ -286,7 +288,7 @@ class Keyring:
         removed = [
             row
             for row in session.scalars(select(SigningKey).where(SigningKey.state == KeyState.RETIRED.value))
-            if purgeable(_facts(row), now, longest_token_lifetime)
+            if purgeable(_facts(row), now, longest_token_lifetime) and not kept_after_retirement(row.purpose)
         ]
         for row in removed:
             session.delete(row)

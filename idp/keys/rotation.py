@@ -24,7 +24,18 @@ PUBLISHED_STATES = (KeyState.PENDING, KeyState.ACTIVE, KeyState.RETIRED)
 PURPOSES: dict[str, tuple[str, ...]] = {
     "oidc": ("ES256", "RS256"),
     "identity": ("ES256",),
+    # The identity checks' own keys, one per check (`issuer:passport`, …, `issuer:test-mode`).
+    "issuer": ("ES256",),
 }
+
+
+# Keys whose signatures outlive any token: the identity checks' credentials are stored for years and verified
+# again each time an identity is reused, so their retired keys stay published and are never purged.
+KEPT_PURPOSES = frozenset({"issuer"})
+
+
+def kept_after_retirement(purpose: str) -> bool:
+    return purpose.split(":", 1)[0] in KEPT_PURPOSES
 
 
 class KeyRuleError(ValueError):

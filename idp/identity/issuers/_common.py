@@ -1,0 +1,71 @@
+"""What the checks share: reading answers, names and dates, transaction ids."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime
+
+from idp.identity.issuers.base import CheckContext, Refusal
+from idp.identity.messages import _l
+from idp.identity.registers.shipped import comparable
+
+MESSAGE_NEEDS_CLAIMED_IDENTITY = _l("We need your name, date of birth and address before this check")
+
+
+def text(answers: Mapping[str, str], name: str) -> str:
+    return " ".join(str(answers.get(name, "")).split())
+
+
+def compact(answers: Mapping[str, str], name: str) -> str:
+    return re.sub(r"[\s-]", "", str(answers.get(name, ""))).upper()
+
+
+def txn() -> str:
+    return str(uuid.uuid4())
+
+
+def today(now: datetime) -> date:
+    return now.date()
+
+
+def answer_date(
+    answers: Mapping[str, str],
+    name: str,
+    refusals: list[Refusal],
+    *,
+    missing: str,
+    impossible: str,
+    future: str | None = None,
+    now: datetime,
+) -> date | None:
+    """An ISO date answer: missing, impossible (30 February) or, when `future` is given, not in the past, is refused."""
+    raw = text(answers, name)
+    if not raw:
+        refusals.append(Refusal(name, missing))
+        return None
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        refusals.append(Refusal(name, impossible))
+        return None
+    if future is not None and value >= today(now):
+        refusals.append(Refusal(name, future))
+        return None
+    return value
+
+
+def required_text(answers: Mapping[str, str], name: str, refusals: list[Refusal], missing: str) -> str:
+    value = text(answers, name)
+    if not value:
+        refusals.append(Refusal(name, missing))
+    return value
+
+
+def same_name(given_a: str, family_a: str, given_b: str, family_b: str) -> bool:
+    return comparable(given_a) == comparable(given_b) and comparable(family_a) == comparable(family_b)
+
+
+def needs_claimed(context: CheckContext) -> Refusal | None:
+    return Refusal(None, MESSAGE_NEEDS_CLAIMED_IDENTITY) if context.claimed is None else None
