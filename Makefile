@@ -46,7 +46,7 @@ catalogue: venv ## compile the Welsh catalogue
 translations: venv ## extract every translatable string and add the new ones to the Welsh catalogue
 	mkdir -p instance
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
-		-k _ -k gettext -k ngettext -k lazy_gettext -k _l -k pgettext -o instance/messages.pot --project idp .
+		-k _ -k gettext -k ngettext:1,2 -k lazy_gettext -k _l -k pgettext:1c,2 -o instance/messages.pot --project idp .
 	$(BIN)/pybabel update -i instance/messages.pot -d idp/translations -l cy --no-fuzzy-matching --ignore-obsolete
 	sed -i '/^"POT-Creation-Date\|^"PO-Revision-Date/d' idp/translations/cy/LC_MESSAGES/messages.po
 

@@ -50,12 +50,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale)
 
     from idp import services
-    from idp.web import request_log, security_headers
+    from idp.web import language, request_log, security_headers
     from idp.web.security_headers import csp_nonce
 
     services.init_app(app)
     request_log.init_app(app)
     security_headers.init_app(app)
+    language.init_app(app)
 
     from govuk_frontend_wtf.main import WTFormsHelpers
 
@@ -72,6 +73,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprint(app, auth_blueprint, public)
     register_blueprint(app, pages_blueprint, public)
     register_blueprint(app, metrics_blueprint, metrics_token_required)
+    if app.config["IDP_ENV"] in ("development", "test"):
+        from idp.notify.development_inbox import development_inbox_blueprint, development_only
+
+        register_blueprint(app, development_inbox_blueprint, development_only)
     register_error_pages(app)
     _serve_published_documents(app)
     if app.config["IDP_OUTBOX_IN_PROCESS"]:

@@ -62,6 +62,16 @@ def settings_from_environment() -> dict[str, Any]:
         "IDP_ARGON2_CONCURRENCY": _int("IDP_ARGON2_CONCURRENCY", 1),
         "IDP_SIGN_IN_ATTEMPTS": _int("IDP_SIGN_IN_ATTEMPTS", 6),
         "IDP_SIGN_IN_LOCKOUT_SECONDS": _int("IDP_SIGN_IN_LOCKOUT_SECONDS", 900),
+        # Lockouts as One Login: 6 wrong passwords, 6 wrong codes, 6 code requests; each locks its step.
+        "IDP_PASSWORD_ATTEMPTS": _int("IDP_PASSWORD_ATTEMPTS", _int("IDP_SIGN_IN_ATTEMPTS", 6)),
+        "IDP_CODE_ATTEMPTS": _int("IDP_CODE_ATTEMPTS", _int("IDP_SIGN_IN_ATTEMPTS", 6)),
+        "IDP_CODE_REQUESTS": _int("IDP_CODE_REQUESTS", 6),
+        "IDP_EMAIL_CODE_TTL": _int("IDP_EMAIL_CODE_TTL", 900),
+        "IDP_SMS_CODE_TTL": _int("IDP_SMS_CODE_TTL", 900),
+        # GOV.UK Notify (production): the API key, and a template id per message and language (JSON).
+        "IDP_NOTIFY_API_KEY": env.get("IDP_NOTIFY_API_KEY", ""),
+        "IDP_NOTIFY_TEMPLATE_IDS": env.get("IDP_NOTIFY_TEMPLATE_IDS", ""),
+        "IDP_NOTIFY_URL": env.get("IDP_NOTIFY_URL", ""),
         "IDP_OUTBOX_IN_PROCESS": _bool(env.get("IDP_OUTBOX_IN_PROCESS"), environment == "development"),
         "IDP_OUTBOX_MAX_ATTEMPTS": _int("IDP_OUTBOX_MAX_ATTEMPTS", 12),
         "IDP_LOG_LEVEL": env.get("IDP_LOG_LEVEL", "INFO"),

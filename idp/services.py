@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from idp.auth.codes import OneTimeCodes, codes_key
+from idp.auth.limits import Limits, rules_from_config
 from idp.auth.passwords import PasswordHasher
 from idp.extensions import db
 from idp.keys.encryption import SecretBox, load_master_key
 from idp.keys.keyring import Keyring
+from idp.notify.senders import MessageSender, create_sender
 from idp.oidc.client_keys import ClientKeyResolver
 from idp.oidc.grants import Grants
 from idp.store import Store, create_store
@@ -24,6 +27,9 @@ class Services:
     grants: Grants
     client_keys: ClientKeyResolver
     passwords: PasswordHasher
+    limits: Limits
+    codes: OneTimeCodes
+    messages: MessageSender
 
 
 def init_app(app: Flask) -> None:
@@ -34,6 +40,7 @@ def init_app(app: Flask) -> None:
     )
     secret_box = SecretBox(master_key)
     keyring = Keyring(lambda: db.session, secret_box)
+    limits = Limits(store, rules_from_config(config), on_lockout=audit_lockout)
     app.extensions["idp"] = Services(
         store=store,
         secret_box=secret_box,
@@ -52,17 +59,33 @@ def init_app(app: Flask) -> None:
             config["IDP_ARGON2_TIME_COST"],
             concurrency=config["IDP_ARGON2_CONCURRENCY"],
         ),
+        limits=limits,
+        codes=OneTimeCodes(
+            store, limits, codes_key(master_key), config["IDP_EMAIL_CODE_TTL"], config["IDP_SMS_CODE_TTL"]
+        ),
+        messages=create_sender(config, store),
     )
     app.session_interface = StoreSessionInterface(store, config["IDP_SESSION_IDLE_TTL"])
 
 
+def audit_lockout(step: str, subject: str, seconds: int) -> None:
+    """Every lockout is audited, in its own transaction: it stands whatever the request does next."""
+    from idp import audit
+
+    is_user = not subject.startswith("email-")
+    audit.record("lockout", actor="system", user_id=subject if is_user else None, step=step, seconds=seconds)
+    db.session.commit()
+
+
 def outbox_delivery_round(app: Flask) -> int:
+    from idp.notify import OUTBOX_KINDS, outbox_sender
     from idp.notify.outbox import OutboxDelivery
     from idp.oidc.logout import BACKCHANNEL_LOGOUT, backchannel_logout_sender
 
     with app.app_context():
         services = current_services()
         senders = {BACKCHANNEL_LOGOUT: backchannel_logout_sender(services.keyring, app.config["IDP_ISSUER"])}
+        senders.update({kind: outbox_sender(services.messages) for kind in OUTBOX_KINDS})
         try:
             return OutboxDelivery(db.session, senders, app.config["IDP_OUTBOX_MAX_ATTEMPTS"]).deliver_due()
         finally:

@@ -226,3 +226,22 @@ def sign_in(browser: Browser, rp: RelyingPartyUnderTest, citizen: Citizen, **aut
     assert response.status_code == 302, f"sign-in stopped at {response.request.path}: {response.status_code}"
     assert response.location.startswith(rp.redirect_uri), response.location
     return redirect_params(response.location)
+
+
+def latest_message_to(app: Flask, address: str) -> dict[str, Any] | None:
+    """Deliver the outbox, then the newest message the development sender kept for this address."""
+    from idp.notify.development_inbox import latest_message_to as kept_for
+    from idp.services import outbox_delivery_round
+
+    outbox_delivery_round(app)
+    with app.app_context():
+        return kept_for(address)
+
+
+def latest_code_to(app: Flask, address: str) -> str:
+    """The 6-digit code in the newest message to this address (email or phone number in E.164)."""
+    from idp.notify.development_inbox import code_in
+
+    code = code_in(latest_message_to(app, address))
+    assert code is not None, f"no code was sent to {address}"
+    return code

@@ -6,9 +6,12 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
-from wtforms import PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovSubmitInput, GovTextInput
+from wtforms import PasswordField, RadioField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+
+from idp.auth.password_rules import PasswordProblem, password_problem
+from idp.auth.phone_numbers import PhoneNumberRefused, PhoneProblem, mobile_number
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -22,7 +25,10 @@ class EmailForm(FlaskForm):
         _l("Email address"),
         widget=GovTextInput(),
         filters=[lambda v: (v or "").strip()],
-        validators=[DataRequired(message=_l("Enter your email address")), Length(max=256)],
+        validators=[
+            DataRequired(message=_l("Enter your email address")),
+            Length(max=256, message=_l("Your email address must be 256 characters or fewer")),
+        ],
     )
     submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
@@ -55,15 +61,37 @@ class NewPasswordForm(FlaskForm):
     )
     submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
+    def __init__(self, *args: object, email: str | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.email_address = email
+
     def validate_password(self, field: PasswordField) -> None:
-        value = field.data or ""
-        if len(value) < 8:
-            raise ValidationError(_l("Your password must be at least 8 characters long"))
-        if not (re.search(r"[A-Za-z]", value) and re.search(r"[0-9]", value)):
-            raise ValidationError(_l("Your password must include letters and numbers"))
+        problem = password_problem(field.data or "", self.email_address)
+        if problem is not None and problem is not PasswordProblem.EMPTY:
+            raise ValidationError(_PASSWORD_PROBLEMS[problem])
+
+
+_PASSWORD_PROBLEMS = {
+    PasswordProblem.TOO_SHORT: _l("Your password must be at least 8 characters long"),
+    PasswordProblem.NEEDS_LETTERS_AND_NUMBERS: _l("Your password must include letters and numbers"),
+    PasswordProblem.SAME_AS_EMAIL: _l("Your password must not be the same as your email address"),
+    PasswordProblem.COMMON: _l(
+        "Enter a stronger password. Do not use very common passwords, such as ‘password’ or a sequence of numbers."
+    ),
+}
+
+
+def _check_code_format(field: StringField) -> None:
+    value = field.data or ""
+    if not value.isdigit():
+        raise ValidationError(_l("The security code must only include numbers"))
+    if len(value) != 6:
+        raise ValidationError(_l("Enter the security code using only 6 digits"))
 
 
 class SecurityCodeForm(FlaskForm):
+    """A code from an authenticator app."""
+
     code = StringField(
         _l("Enter the 6 digit security code shown in your authenticator app"),
         widget=GovTextInput(),
@@ -73,8 +101,71 @@ class SecurityCodeForm(FlaskForm):
     submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
     def validate_code(self, field: StringField) -> None:
-        value = field.data or ""
-        if not value.isdigit():
-            raise ValidationError(_l("The security code must only include numbers"))
-        if len(value) != 6:
-            raise ValidationError(_l("Enter the security code using only 6 digits"))
+        _check_code_format(field)
+
+
+class SentCodeForm(FlaskForm):
+    """A code sent by email or text message."""
+
+    code = StringField(
+        _l("Enter the 6 digit security code"),
+        widget=GovTextInput(),
+        filters=[lambda v: (v or "").replace(" ", "").strip()],
+        validators=[DataRequired(message=_l("Enter the security code"))],
+    )
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
+
+    def validate_code(self, field: StringField) -> None:
+        _check_code_format(field)
+
+
+class SendCodeAgainForm(FlaskForm):
+    send_again = SubmitField(_l("Send the code again"), widget=GovSubmitInput())
+
+
+TEXT_MESSAGE = "sms"
+AUTHENTICATOR_APP = "auth_app"
+
+
+class ChooseSecurityCodesForm(FlaskForm):
+    method = RadioField(
+        _l("How do you want to get security codes?"),
+        choices=[
+            (TEXT_MESSAGE, _l("Text message")),
+            (AUTHENTICATOR_APP, _l("Authenticator app for smartphone, tablet or computer")),
+        ],
+        widget=GovRadioInput(),
+        validators=[InputRequired(message=_l("Select how you want to get security codes"))],
+    )
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
+
+
+class MobileNumberForm(FlaskForm):
+    phone_number = StringField(
+        _l("Mobile phone number"),
+        description=_l(
+            "A UK mobile number, like 07700 900000. For an international number, include the country code, "
+            "like +33 6 12 34 56 78."
+        ),
+        widget=GovTextInput(),
+        filters=[lambda v: (v or "").strip()],
+        validators=[Length(max=32, message=_l("Enter a mobile phone number in the correct format"))],
+    )
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
+    e164 = ""
+
+    def validate_phone_number(self, field: StringField) -> None:
+        try:
+            self.e164 = mobile_number(field.data or "")
+        except PhoneNumberRefused as refused:
+            raise ValidationError(_PHONE_PROBLEMS[refused.problem]) from refused
+
+
+_PHONE_PROBLEMS = {
+    PhoneProblem.EMPTY: _l("Enter a mobile phone number"),
+    PhoneProblem.NOT_NUMBERS: _l("Enter a mobile phone number using only numbers or the + symbol"),
+    PhoneProblem.NOT_UK_MOBILE: _l("Enter a UK mobile phone number, like 07700 900000"),
+    PhoneProblem.NOT_INTERNATIONAL_MOBILE: _l(
+        "Enter a mobile phone number in the correct format, including the country code"
+    ),
+}

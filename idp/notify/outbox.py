@@ -79,7 +79,17 @@ class OutboxDelivery:
         message.status = "delivered"
         message.delivered_at = utcnow()
         message.last_error = None
+        message.payload = without_secrets(message.payload)
         return 1
+
+
+def without_secrets(payload: dict[str, Any]) -> dict[str, Any]:
+    """A delivered message keeps no code: the fields it names in `secret_fields` are blanked."""
+    secret = set(payload.get("secret_fields") or ())
+    if not secret:
+        return payload
+    personalisation = {k: ("" if k in secret else v) for k, v in (payload.get("personalisation") or {}).items()}
+    return {**payload, "personalisation": personalisation}
 
 
 class InProcessWorker:

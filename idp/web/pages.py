@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, Response, render_template, request
+from flask import Blueprint, Flask, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
@@ -39,6 +39,14 @@ def session_expired() -> tuple[str, int]:
 @pages_blueprint.get("/accessibility-statement")
 def accessibility() -> str:
     return render_template("pages/accessibility.html")
+
+
+@pages_blueprint.get("/cookies")
+def cookies() -> str:
+    return render_template(
+        "pages/cookies.html",
+        session_minutes=current_app.config["IDP_SESSION_IDLE_TTL"] // 60,
+    )
 
 
 @pages_blueprint.get("/privacy-notice")

@@ -6,11 +6,12 @@ import re
 import time
 import uuid
 
-import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.accessibility import assert_no_axe_violations
 from tests.browser.conftest import Stack
+from tests.browser.journeys import create_account_up_to_security_codes, set_up_authenticator_app
 
 pytestmark = pytest.mark.browser
 
@@ -28,19 +29,15 @@ def test_create_account_single_sign_on_and_sign_out_everywhere(stack: Stack, pag
 
     # Sign in at the first service: no account yet, so create one with an authenticator app.
     page.goto(fishing.base_url + "/")
+    assert_no_axe_violations(page, "the service's start page")
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(re.escape(stack.provider_url) + "sign-in"))
-    page.get_by_role("link", name="Create a GOV.UK One Login").click()
-    page.get_by_label("Email address").fill(email)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Create your password").fill(PASSWORD)
-    page.get_by_label("Confirm your password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    secret = page.get_by_test_id("secret-key").inner_text().replace(" ", "")
-    page.get_by_label(re.compile("security code")).fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Continue").click()
+    assert_no_axe_violations(page, "sign in: email")
+    create_account_up_to_security_codes(page, stack, email, PASSWORD)
+    set_up_authenticator_app(page, used=set())
 
     expect(page).to_have_url(fishing.base_url + "/account")
+    assert_no_axe_violations(page, "the service's account page")
     assert _summary_value(page, "Email") == email
     assert _summary_value(page, "vot") == "Cl.Cm" or "Cl.Cm" in page.content()
     fishing_sub = page.locator("main").inner_text()
@@ -61,6 +58,7 @@ def test_create_account_single_sign_on_and_sign_out_everywhere(stack: Stack, pag
     page.goto(fishing.base_url + "/account")
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(re.escape(fishing.base_url) + "/signed-out"))
+    assert_no_axe_violations(page, "the service's signed-out page")
 
     deadline = time.monotonic() + 15
     while True:

@@ -231,6 +231,7 @@ class LocalServer:
 
     documents: dict[str, Any] = field(default_factory=dict)
     statuses: dict[str, list[int]] = field(default_factory=dict)
+    post_replies: dict[str, Any] = field(default_factory=dict)  # JSON bodies for POSTs, by path
     received: list[ReceivedRequest] = field(default_factory=list)
     base_url: str = ""
 
@@ -272,7 +273,10 @@ def local_server() -> Iterator[LocalServer]:
             with lock:
                 queued = state.statuses.get(self.path) or []
                 status = queued.pop(0) if queued else 200
-            self._reply(status, b"", "text/plain")
+            if self.path in state.post_replies:
+                self._reply(status, json.dumps(state.post_replies[self.path]).encode())
+            else:
+                self._reply(status, b"", "text/plain")
 
         def log_message(self, format: str, *args: Any) -> None:
             return

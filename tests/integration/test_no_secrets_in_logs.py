@@ -24,7 +24,7 @@ from idp.logs import JsonFormatter
 from idp.models import OutboxMessage, User
 from idp.services import outbox_delivery_round
 from idp.web.sessions import COOKIE_NAME
-from tests.helpers import PASSWORD, Browser, RelyingPartyUnderTest, sign_in
+from tests.helpers import PASSWORD, Browser, RelyingPartyUnderTest, latest_code_to, latest_message_to, sign_in
 from tests.integration._support import exchange, local_server, quick_citizen, redirected_to, secret_hash
 
 _SECRET_KEY_ON_PAGE = re.compile(r'data-testid="secret-key">([A-Z2-7 ]+)<')
@@ -71,7 +71,8 @@ def every_record() -> Iterator[EveryRecord]:
 def test_no_secret_reaches_a_log_line(app: Flask, rp: RelyingPartyUnderTest, every_record: EveryRecord) -> None:
     secrets_seen: dict[str, str] = {"client secret": CLIENT_SECRET}
 
-    # Account creation: a password, an authenticator app's key and its first code.
+    # Account creation: a code by email through the development sender, a password, an authenticator app's key and
+    # its first code.
     browser = Browser(app.test_client())
     email = f"logs-{uuid.uuid4().hex[:8]}@example.com"
     new_password = "Pa55word-" + uuid.uuid4().hex[:10]
@@ -79,12 +80,20 @@ def test_no_secret_reaches_a_log_line(app: Flask, rp: RelyingPartyUnderTest, eve
     browser.authorize(rp.authorize_params())
     browser.post_form("/sign-in", {"email": email})
     browser.get("/create-account")
-    browser.follow(browser.post_form("/create-account", {"email": email}))
+    assert browser.follow(browser.post_form("/create-account", {"email": email})).request.path == (
+        "/create-account/check-email"
+    )
+    email_code = latest_code_to(app, email)
+    secrets_seen["email code"] = email_code
+    response = browser.follow(browser.post_form("/create-account/check-email", {"code": email_code}))
+    assert response.request.path == "/create-account/password"
     mismatch = browser.post_form("/create-account/password", {"password": new_password, "confirm_password": "other1"})
     assert mismatch.status_code == 200
     response = browser.follow(
         browser.post_form("/create-account/password", {"password": new_password, "confirm_password": new_password})
     )
+    assert response.request.path == "/choose-how-to-get-security-codes"
+    response = browser.follow(browser.post_form("/choose-how-to-get-security-codes", {"method": "auth_app"}))
     assert response.request.path == "/set-up-authenticator-app"
     match = _SECRET_KEY_ON_PAGE.search(response.get_data(as_text=True))
     assert match
@@ -96,6 +105,7 @@ def test_no_secret_reaches_a_log_line(app: Flask, rp: RelyingPartyUnderTest, eve
         browser.follow(browser.post_form("/set-up-authenticator-app", {"code": first_code})), rp.redirect_uri
     )
     secrets_seen["authorization code (new account)"] = result["code"]
+    latest_message_to(app, email)  # the "account created" email, through the development sender too
     session_cookie = browser.client.get_cookie(COOKIE_NAME)
     assert session_cookie is not None
     secrets_seen["session cookie"] = session_cookie.value
@@ -175,8 +185,10 @@ def test_no_secret_reaches_a_log_line(app: Flask, rp: RelyingPartyUnderTest, eve
     assert len(logout_tokens) == 2
     secrets_seen["logout token"] = logout_tokens[0]
 
-    # The capture saw the journeys: an access line for each step, so silence cannot pass for success.
+    # The capture saw the journeys: an access line for each step, and the development sender's line for each
+    # message (which names the message and a masked address), so silence cannot pass for success.
     assert "idp.access" in every_record.loggers
+    assert any(text.startswith("email email_code to ") for text in every_record.texts)
     assert len(every_record.texts) > 30
     leaked = {
         what: [text for text in every_record.texts if value in text]

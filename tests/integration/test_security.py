@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from idp.extensions import db
 from idp.models import AuditEvent, User
-from tests.helpers import Browser, RelyingPartyUnderTest, sign_in
+from tests.helpers import Browser, RelyingPartyUnderTest, latest_code_to, sign_in
 from tests.integration._support import (
     SECURITY_CODE_ERROR,
     QuickCitizen,
@@ -325,6 +325,8 @@ def test_failed_password_is_never_echoed(app: Flask, browser: Browser, rp: Relyi
 def test_new_password_is_never_echoed(app: Flask, browser: Browser) -> None:
     browser.get("/create-account")
     browser.follow(browser.post_form("/create-account", {"email": "echo-check@example.com"}))
+    code = latest_code_to(app, "echo-check@example.com")
+    browser.follow(browser.post_form("/create-account/check-email", {"code": code}))
     typed = "Mismatch-Secret-1"
     response = browser.post_form(
         "/create-account/password", {"password": typed, "confirm_password": "Something-else-2"}

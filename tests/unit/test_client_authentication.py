@@ -88,7 +88,8 @@ def assertion(
         "iss": "client-1",
         "sub": "client-1",
         "aud": TOKEN_URL,
-        "exp": now + 300,
+        # An hour: the parametrised cases are built when the suite is collected, which may be minutes before they run.
+        "exp": now + 3600,
         "iat": now,
         "jti": str(uuid.uuid4()),
     }
