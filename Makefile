@@ -35,6 +35,10 @@ $(ASSETS)/govuk-frontend.min.css: $(GOVUK_FRONTEND)/govuk-frontend.min.css idp/s
 	cp $(GOVUK_FRONTEND)/govuk-frontend.min.css relying_party_examples/sample_service/static/
 
 assets: $(ASSETS)/govuk-frontend.min.css ## the pinned GOV.UK Frontend assets
+assets: $(ASSETS)/passkeys.js
+
+$(ASSETS)/passkeys.js: idp/static_src/passkeys.js $(ASSETS)/govuk-frontend.min.css
+	cp $< $@
 
 keys: venv ## the sample services' own keys (the provider's keys are made by setup)
 	$(BIN)/python -m relying_party_examples.keys keys/rp-fishing-licence.private.pem

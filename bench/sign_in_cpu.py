@@ -167,6 +167,7 @@ def create_account(app: Flask, rp: RelyingPartyUnderTest, method: str) -> None:
     else:
         secret = browser.last_html.split('data-testid="secret-key">', 1)[1].split("<", 1)[0].replace(" ", "")
         response = browser.follow(browser.post_form("/set-up-authenticator-app", {"code": pyotp.TOTP(secret).now()}))
+    response = browser.follow(browser.post_form("/create-account/passkey/skip", {}))  # the passkey offer: not now
     assert response.status_code == 302 and response.location.startswith(rp.redirect_uri), response.location
 
 

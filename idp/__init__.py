@@ -60,10 +60,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from govuk_frontend_wtf.main import WTFormsHelpers
 
+    from idp.account.passkeys import passkey_account_blueprint
+    from idp.account.views import account_blueprint
+    from idp.auth.passkey_views import passkey_sign_in_blueprint
+    from idp.auth.recovery import recovery_blueprint
     from idp.auth.views import auth_blueprint
     from idp.oidc.userinfo import bearer_token_required, userinfo_blueprint
     from idp.oidc.views import oidc_blueprint
-    from idp.web.access import public, register_blueprint
+    from idp.web.access import public, register_blueprint, signed_in
     from idp.web.metrics import metrics_blueprint, metrics_token_required
     from idp.web.pages import pages_blueprint, register_error_pages
 
@@ -72,11 +76,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprint(app, userinfo_blueprint, bearer_token_required)
     register_blueprint(app, auth_blueprint, public)
     register_blueprint(app, pages_blueprint, public)
+    register_blueprint(app, account_blueprint, signed_in)
+    register_blueprint(app, recovery_blueprint, public)
     register_blueprint(app, metrics_blueprint, metrics_token_required)
     if app.config["IDP_ENV"] in ("development", "test"):
         from idp.notify.development_inbox import development_inbox_blueprint, development_only
 
         register_blueprint(app, development_inbox_blueprint, development_only)
+    register_blueprint(app, passkey_sign_in_blueprint, public)
+    register_blueprint(app, passkey_account_blueprint, signed_in)
     register_error_pages(app)
     _serve_published_documents(app)
     if app.config["IDP_OUTBOX_IN_PROCESS"]:

@@ -62,6 +62,8 @@ def settings_from_environment() -> dict[str, Any]:
         "IDP_ARGON2_CONCURRENCY": _int("IDP_ARGON2_CONCURRENCY", 1),
         "IDP_SIGN_IN_ATTEMPTS": _int("IDP_SIGN_IN_ATTEMPTS", 6),
         "IDP_SIGN_IN_LOCKOUT_SECONDS": _int("IDP_SIGN_IN_LOCKOUT_SECONDS", 900),
+        # Changing the email or the security codes needs the password again unless given this recently.
+        "IDP_ACCOUNT_CONFIRM_PASSWORD_SECONDS": _int("IDP_ACCOUNT_CONFIRM_PASSWORD_SECONDS", 300),
         # Lockouts as One Login: 6 wrong passwords, 6 wrong codes, 6 code requests; each locks its step.
         "IDP_PASSWORD_ATTEMPTS": _int("IDP_PASSWORD_ATTEMPTS", _int("IDP_SIGN_IN_ATTEMPTS", 6)),
         "IDP_CODE_ATTEMPTS": _int("IDP_CODE_ATTEMPTS", _int("IDP_SIGN_IN_ATTEMPTS", 6)),
@@ -72,6 +74,8 @@ def settings_from_environment() -> dict[str, Any]:
         "IDP_NOTIFY_API_KEY": env.get("IDP_NOTIFY_API_KEY", ""),
         "IDP_NOTIFY_TEMPLATE_IDS": env.get("IDP_NOTIFY_TEMPLATE_IDS", ""),
         "IDP_NOTIFY_URL": env.get("IDP_NOTIFY_URL", ""),
+        # How long a passkey ceremony's challenge may be answered (WebAuthn recommends 300 s with user verification).
+        "IDP_PASSKEY_CHALLENGE_TTL": _int("IDP_PASSKEY_CHALLENGE_TTL", 300),
         "IDP_OUTBOX_IN_PROCESS": _bool(env.get("IDP_OUTBOX_IN_PROCESS"), environment == "development"),
         "IDP_OUTBOX_MAX_ATTEMPTS": _int("IDP_OUTBOX_MAX_ATTEMPTS", 12),
         "IDP_LOG_LEVEL": env.get("IDP_LOG_LEVEL", "INFO"),

@@ -47,6 +47,7 @@ from idp.models import User
 from idp.notify.messages import ACCOUNT_CREATED, EMAIL_CODE, SECURITY_CODE_METHOD_CHANGED, SMS_CODE
 from idp.oidc.journeys import Journey, load_journey
 from idp.services import current_services
+from idp.web.access import safe_return_path
 from idp.web.citizen_session import current_sign_in, record_sign_in
 from idp.web.security_headers import origin_of
 
@@ -106,7 +107,7 @@ def _carry_on_signed_in() -> ResponseReturnValue:
     if journey_id:
         session["authenticated_for_journey"] = journey_id
         return redirect(url_for("oidc.continue_journey"))
-    return redirect(url_for("pages.signed_in"))
+    return redirect(safe_return_path(session.pop("return_to", None)) or url_for("pages.signed_in"))
 
 
 def _user_in(key: str) -> User | None:
@@ -243,6 +244,15 @@ def password() -> ResponseReturnValue:
 
 
 def _start_second_factor(user: User) -> ResponseReturnValue:
+    """A citizen with a passkey uses it (no text message is sent); the security code remains a link away."""
+    from idp.auth.passkey_views import has_passkey
+
+    if has_passkey(user.id):
+        return redirect(url_for("passkeys.second_factor"))
+    return start_security_code(user)
+
+
+def start_security_code(user: User) -> ResponseReturnValue:
     if user.mfa_method == TEXT_MESSAGE and user.phone_number:
         if not _send_code(SIGN_IN_SMS, user.id, SMS_CODE, user.phone_number, current_services().codes.sms_ttl):
             return _lockout_page(CODE_REQUEST, user.id)
@@ -286,6 +296,7 @@ def _text_message_code(user: User) -> ResponseReturnValue:
         last_digits=last_digits(user.phone_number or ""),
         sent_again=session.pop(CODE_SENT_AGAIN, False),
         back_url=url_for("auth.sign_in"),
+        lost_codes_url=url_for("recovery.lost_security_codes"),
     )
 
 
@@ -539,9 +550,13 @@ def second_factor_set_up(user: User, method: str) -> ResponseReturnValue:
 
 
 def account_ready(user: User) -> ResponseReturnValue:
-    """The end of setting up an account or a new second factor: the passkeys journey offers a passkey here,
-    before the citizen is signed in at Cl.Cm."""
-    return finish_sign_in(user, "Cl.Cm")
+    """The end of setting up an account or a new second factor: signed in at Cl.Cm, a citizen without a passkey
+    is offered one before going on."""
+    from idp.account.passkeys import offer_passkey
+    from idp.auth.passkey_views import has_passkey
+
+    finished = finish_sign_in(user, "Cl.Cm")
+    return finished if has_passkey(user.id) else offer_passkey(finished)
 
 
 def _qr_data_uri(content: str) -> str:

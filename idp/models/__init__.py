@@ -5,6 +5,7 @@ from idp.models.audit import AuditEvent
 from idp.models.clients import Client
 from idp.models.keys import SigningKey
 from idp.models.outbox import OutboxMessage
+from idp.models.passkeys import Passkey
 from idp.models.sessions import RelyingPartySignIn
 
-__all__ = ["AuditEvent", "Client", "OutboxMessage", "RelyingPartySignIn", "SigningKey", "User"]
+__all__ = ["AuditEvent", "Client", "OutboxMessage", "Passkey", "RelyingPartySignIn", "SigningKey", "User"]

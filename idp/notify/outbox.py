@@ -84,7 +84,10 @@ class OutboxDelivery:
 
 
 def without_secrets(payload: dict[str, Any]) -> dict[str, Any]:
-    """A delivered message keeps no code: the fields it names in `secret_fields` are blanked."""
+    """A delivered message keeps no code: the fields it names in `secret_fields` are blanked. One marked
+    `forget_recipient` (the notice that an account was deleted) keeps no address either."""
+    if payload.get("forget_recipient"):
+        payload = {**payload, "to": ""}
     secret = set(payload.get("secret_fields") or ())
     if not secret:
         return payload

@@ -51,9 +51,12 @@ def record_sign_in(user_id: str, credential_level: str, session_ref: str | None 
     if session.get("user_id") != user_id:
         journey = session.get("journey_id")
         locale = session.get("locale")
+        return_to = session.get("return_to")
         session.clear()
         if journey:
             session["journey_id"] = journey
+        if return_to:
+            session["return_to"] = return_to
         if locale:
             session["locale"] = locale
         session["signed_in_at"] = now

@@ -36,9 +36,10 @@ def _supported() -> tuple[str, ...]:
 
 
 def same_page_in(locale: str) -> str:
-    """This page's address with `lang` set: the citizen stays where they are."""
+    """This page with `lang` set, so the citizen stays where they are. Only the query is written: a relative link
+    keeps the path the browser already has, and an address like `//elsewhere.example` cannot become the link."""
     args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
-    return request.path + "?" + urlencode([*args, ("lang", locale)])
+    return "?" + urlencode([*args, ("lang", locale)])
 
 
 def language_links(current_locale: str) -> list[LanguageLink]:

@@ -5,7 +5,7 @@ Revises: 0003
 """
 
 import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+from alembic import op
 
 revision = "0004"
 down_revision = "0003"
@@ -14,8 +14,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # The account page reads a citizen's recent events, newest first.
+    op.create_index("ix_audit_events_user_id_at", "audit_events", ["user_id", "at"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_audit_events_user_id_at", table_name="audit_events")

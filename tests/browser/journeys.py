@@ -87,4 +87,13 @@ def set_up_authenticator_app(page: Page, used: set[str], check_pages: bool = Tru
     secret = page.get_by_test_id("secret-key").inner_text().replace(" ", "")
     page.get_by_label(re.compile("security code")).fill(fresh_totp(secret, used))
     continue_(page)
+    decline_a_passkey(page, check_pages)
     return secret
+
+
+def decline_a_passkey(page: Page, check_pages: bool = True) -> None:
+    """The end of account creation offers a passkey (tests/browser/test_passkeys.py takes it): not now."""
+    expect(page.get_by_role("heading", level=1)).to_have_text("Create a passkey")
+    if check_pages:
+        assert_no_axe_violations(page, "offer a passkey")
+    continue_(page, "Not now")

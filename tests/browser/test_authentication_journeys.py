@@ -16,6 +16,7 @@ from tests.browser.journeys import (
     codes_sent_to,
     continue_,
     create_account_up_to_security_codes,
+    decline_a_passkey,
     fresh_totp,
     new_code_sent_to,
     set_up_authenticator_app,
@@ -91,6 +92,7 @@ def test_create_an_account_and_sign_in_with_text_messages(stack: Stack, page: Pa
     second = new_code_sent_to(page.context, stack, MOBILE_E164, already=1)
     page.get_by_label("Enter the 6 digit security code").fill(second)
     continue_(page)
+    decline_a_passkey(page)
     _signed_in_at_the_service(page, stack, email)
 
     # Sign in again: email, password, and a code sent by text message.
@@ -198,4 +200,7 @@ def test_create_an_account_in_welsh(stack: Stack, page: Page) -> None:
     secret = page.get_by_test_id("secret-key").inner_text().replace(" ", "")
     page.get_by_label(re.compile("cod diogelwch")).fill(fresh_totp(secret, used))
     continue_(page, "Parhau")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Creu allwedd mynediad")
+    assert_no_axe_violations(page, "offer a passkey (cy)")
+    continue_(page, "Dim nawr")
     _signed_in_at_the_service(page, stack, email)

@@ -44,6 +44,7 @@ class Words:
     locked: str
     page_not_found: str
     signed_out: str
+    not_now: str
 
 
 ENGLISH = Words(
@@ -66,6 +67,7 @@ ENGLISH = Words(
     locked="You cannot sign in at the moment",
     page_not_found="Page not found",
     signed_out="You have signed out",
+    not_now="Not now",
 )
 WELSH = Words(
     locale="cy",
@@ -88,6 +90,7 @@ WELSH = Words(
     locked="Ni allwch fewngofnodi ar hyn o bryd",
     page_not_found="Heb ddod o hyd i’r dudalen",
     signed_out="Rydych wedi allgofnodi",
+    not_now="Dim nawr",
 )
 
 
@@ -179,6 +182,8 @@ def test_every_page_in_both_languages_passes_axe(stack: Stack, page: Page, words
     _check(page, words, "set up an authenticator app, with an error")
     page.get_by_label(words.code).fill(pyotp.TOTP(secret).now())
     _submit(page, words)
+    _check(page, words, "offer a passkey")
+    page.get_by_role("button", name=words.not_now, exact=True).click()
     expect(page).to_have_url(fishing.base_url + "/account")
 
     # Sign out at the service; the provider's pages stay in the chosen language (the cookie remembers it).

@@ -94,6 +94,12 @@ def complete_sign_in(browser: Browser, response: TestResponse, citizen: Citizen)
     return response
 
 
+def past_the_passkey_offer(browser: Browser, response: TestResponse) -> TestResponse:
+    """Setting up a second factor ends with the offer of a passkey: not now (test_passkeys.py takes it)."""
+    assert response.status_code == 200 and response.request.path == "/create-account/passkey", response.status_code
+    return browser.follow(browser.post_form("/create-account/passkey/skip", {}))
+
+
 def authorize_query(params: dict[str, str]) -> str:
     return "/authorize?" + urlencode(params)
 

@@ -15,7 +15,13 @@ from idp.auth.limits import email_subject
 from idp.extensions import db
 from idp.models import AuditEvent, OutboxMessage, User
 from tests.helpers import Browser, RelyingPartyUnderTest, latest_code_to, latest_message_to
-from tests.integration._support import SECURITY_CODE_ERROR, exchange, quick_citizen, redirected_to
+from tests.integration._support import (
+    SECURITY_CODE_ERROR,
+    exchange,
+    past_the_passkey_offer,
+    quick_citizen,
+    redirected_to,
+)
 
 _SECRET = re.compile(r'data-testid="secret-key">([A-Z2-7 ]+)<')
 PASSWORD = "a new passw0rd"
@@ -92,7 +98,7 @@ def test_create_an_account_with_an_authenticator_app(app: Flask, browser: Browse
     assert 'src="data:image/svg+xml;base64,' in page
 
     response = browser.follow(browser.post_form("/set-up-authenticator-app", {"code": pyotp.TOTP(secret).now()}))
-    result = redirected_to(response, rp.redirect_uri)
+    result = redirected_to(past_the_passkey_offer(browser, response), rp.redirect_uri)
     assert result["state"] == rp.last_state
 
     token = exchange(browser.client, rp, result["code"])
@@ -125,7 +131,10 @@ def test_create_an_account_with_text_messages(app: Flask, browser: Browser, rp: 
     code = latest_code_to(app, MOBILE_E164)
 
     result = redirected_to(
-        browser.follow(browser.post_form("/set-up-text-message/check-phone", {"code": code})), rp.redirect_uri
+        past_the_passkey_offer(
+            browser, browser.follow(browser.post_form("/set-up-text-message/check-phone", {"code": code}))
+        ),
+        rp.redirect_uri,
     )
     token = exchange(browser.client, rp, result["code"])
     userinfo = browser.client.get("/userinfo", headers={"Authorization": "Bearer " + token.get_json()["access_token"]})
@@ -143,7 +152,7 @@ def test_an_international_number_is_kept_in_e164(app: Flask, browser: Browser, r
     assert response.request.path == "/set-up-text-message/check-phone"
     code = latest_code_to(app, "+33612345678")
     response = browser.follow(browser.post_form("/set-up-text-message/check-phone", {"code": code}))
-    redirected_to(response, rp.redirect_uri)
+    redirected_to(past_the_passkey_offer(browser, response), rp.redirect_uri)
     user = _user(app, email)
     assert user is not None and user.phone_number == "+33612345678"
 
@@ -201,7 +210,7 @@ def test_a_wrong_phone_code_is_refused_and_a_new_one_can_be_sent(
         refused = browser.post_form("/set-up-text-message/check-phone", {"code": first})
         assert SECURITY_CODE_ERROR in refused.get_data(as_text=True)
     response = browser.follow(browser.post_form("/set-up-text-message/check-phone", {"code": second}))
-    redirected_to(response, rp.redirect_uri)
+    redirected_to(past_the_passkey_offer(browser, response), rp.redirect_uri)
 
 
 def test_wrong_expired_and_reused_email_codes(app: Flask, browser: Browser, rp: RelyingPartyUnderTest) -> None:
@@ -358,7 +367,10 @@ def test_wrong_code_at_app_set_up_is_refused(app: Flask, browser: Browser, rp: R
     user = _user(app, email)
     assert user is not None and user.mfa_method is None
     result = redirected_to(
-        browser.follow(browser.post_form("/set-up-authenticator-app", {"code": totp.now()})), rp.redirect_uri
+        past_the_passkey_offer(
+            browser, browser.follow(browser.post_form("/set-up-authenticator-app", {"code": totp.now()}))
+        ),
+        rp.redirect_uri,
     )
     assert "code" in result
 

@@ -17,7 +17,13 @@ from idp.extensions import db
 from idp.models import AuditEvent, OutboxMessage, User
 from idp.services import current_services
 from tests.helpers import Browser, Citizen, RelyingPartyUnderTest, create_citizen, latest_code_to, latest_message_to
-from tests.integration._support import SECURITY_CODE_ERROR, exchange, redirected_to, verify_provider_jwt
+from tests.integration._support import (
+    SECURITY_CODE_ERROR,
+    exchange,
+    past_the_passkey_offer,
+    redirected_to,
+    verify_provider_jwt,
+)
 
 MOBILE_E164 = "+447123456789"
 EXPIRED_OR_USED = "This security code has expired or has already been used."
@@ -262,7 +268,7 @@ def test_after_an_operator_reset_a_new_second_factor_is_set_up(
         assert secret
         code = pyotp.TOTP(secret.group(1).replace(" ", "")).now()
         response = browser.follow(browser.post_form("/set-up-authenticator-app", {"code": code}))
-    redirected_to(response, rp.redirect_uri)
+    redirected_to(past_the_passkey_offer(browser, response), rp.redirect_uri)
     with app.app_context():
         user = db.session.get(User, citizen.user_id)
         assert user is not None and user.mfa_method == method

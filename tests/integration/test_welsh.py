@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
@@ -93,13 +94,13 @@ def test_the_toggle_switches_language_on_the_same_page_and_a_cookie_remembers_it
     assert '<span lang="en" aria-current="true">English</span>' in _html(english), "the current language is no link"
     links = _toggle_links(english)
     assert set(links) == {"cy"}
-    assert links["cy"] == "/sign-in?lang=cy"
+    assert links["cy"] == "?lang=cy"
 
-    welsh = browser.get(links["cy"])
+    welsh = browser.get("/sign-in" + links["cy"])
     assert welsh.request.path == "/sign-in"
     assert _html_lang(welsh) == "cy"
     assert '<span lang="cy" aria-current="true">Cymraeg</span>' in _html(welsh)
-    assert _toggle_links(welsh) == {"en": "/sign-in?lang=en"}
+    assert _toggle_links(welsh) == {"en": "?lang=en"}
     cookie = _cookie(welsh, "lang")
     assert cookie is not None
     assert cookie.startswith("lang=cy;")
@@ -115,7 +116,7 @@ def test_the_toggle_switches_language_on_the_same_page_and_a_cookie_remembers_it
     assert _html_lang(fresh.get("/accessibility-statement")) == "cy"
 
     # And toggling back to English sticks too.
-    back = browser.get(_toggle_links(browser.get("/terms-and-conditions"))["en"])
+    back = browser.get("/terms-and-conditions" + _toggle_links(browser.get("/terms-and-conditions"))["en"])
     assert back.request.path == "/terms-and-conditions"
     assert _html_lang(back) == "en"
     assert (_cookie(back, "lang") or "").startswith("lang=en;")
@@ -125,7 +126,7 @@ def test_the_toggle_switches_language_on_the_same_page_and_a_cookie_remembers_it
 def test_the_toggle_overrides_the_language_ui_locales_chose(browser: Browser, rp: RelyingPartyUnderTest) -> None:
     page = browser.authorize(rp.authorize_params(ui_locales="cy"))
     assert _html_lang(page) == "cy"
-    english = browser.get(_toggle_links(page)["en"])
+    english = browser.get(page.request.path + _toggle_links(page)["en"])
     assert _html_lang(english) == "en"
     assert _html_lang(browser.get("/sign-in")) == "en"
 
@@ -133,11 +134,18 @@ def test_the_toggle_overrides_the_language_ui_locales_chose(browser: Browser, rp
 def test_the_toggle_keeps_the_rest_of_the_address(browser: Browser) -> None:
     page = browser.get("/signed-out?error_code=invalid_request&error_description=Bad+thing")
     link = _toggle_links(page)["cy"]
-    assert link.startswith("/signed-out?")
+    assert link.startswith("?")
     assert "error_code=invalid_request" in link and "error_description=Bad+thing" in link and "lang=cy" in link
     assert link.count("lang=") == 1
-    again = _toggle_links(browser.get(link))["en"]
+    again = _toggle_links(browser.get("/signed-out" + link))["en"]
     assert again.count("lang=") == 1 and "lang=en" in again
+
+
+@pytest.mark.parametrize("path", ["//elsewhere.example/page", "/\\elsewhere.example/page"])
+def test_the_toggle_never_links_to_another_site(browser: Browser, path: str) -> None:
+    page = browser.get(path)
+    assert page.status_code == 404
+    assert all(link.startswith("?lang=") for link in _toggle_links(page).values())
 
 
 def test_the_language_cookie_is_secure_under_https(app: Flask, browser: Browser) -> None:
@@ -304,3 +312,18 @@ def test_every_page_is_in_the_chosen_language_with_a_govuk_title(app: Flask, bro
             assert "Neidio i’r prif gynnwys" in text and "© Hawlfraint y Goron" in text, name
         seen += 1
     assert seen == 21
+
+
+@pytest.mark.parametrize(
+    ("locale", "heading"),
+    [("en", "Sorry, there is a problem with the service"), ("cy", "Mae’n ddrwg gennym, mae problem gyda’r gwasanaeth")],
+)
+def test_the_server_error_page_is_in_the_chosen_language(app: Flask, locale: str, heading: str) -> None:
+    handler: Any = app.error_handler_spec[None][500][next(iter(app.error_handler_spec[None][500]))]
+    with app.test_request_context(f"/sign-in?lang={locale}"):
+        response = app.make_response(handler(RuntimeError("boom")))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert f'<html lang="{locale}"' in body
+    assert heading in body
+    assert "boom" not in body

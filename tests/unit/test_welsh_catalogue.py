@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "idp" / "translations" / "cy" / "LC_MESSAGES" / "messages.po"
-PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
+PLACEHOLDER = re.compile(r"%\(\w+\)[sdi]|%%")
 
 
 def _read(path: Path) -> Catalog:
