@@ -43,6 +43,7 @@ $(ASSETS)/passkeys.js: idp/static_src/passkeys.js $(ASSETS)/govuk-frontend.min.c
 keys: venv ## the sample services' own keys (the provider's keys are made by setup)
 	$(BIN)/python -m relying_party_examples.keys keys/rp-fishing-licence.private.pem
 	$(BIN)/python -m relying_party_examples.keys keys/rp-vehicle-register.private.pem
+	$(BIN)/python -m relying_party_examples.keys keys/rp-state-pension.private.pem
 
 catalogue: venv ## compile the Welsh catalogue
 	$(BIN)/pybabel compile --use-fuzzy -d idp/translations --statistics
@@ -58,10 +59,11 @@ setup: venv assets keys catalogue ## migrate the database, create signing keys, 
 	mkdir -p instance
 	$(BIN)/flask --app idp setup $(foreach f,$(REGISTRATIONS),--registrations $(f))
 
-run: setup ## start the provider on :8080 and the sample services on :8081 and :8082
+run: setup ## start the provider on :8080 and the sample services on :8081, :8082 and :8083
 	@echo "Provider:                      http://localhost:8080/"
 	@echo "Apply for a fishing licence:   http://localhost:8081/"
 	@echo "Register a vehicle:            http://localhost:8082/"
+	@echo "Check your State Pension:      http://localhost:8083/"
 	$(BIN)/honcho start -f Procfile
 
 lint: venv ## ruff lint and format check

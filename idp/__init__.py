@@ -67,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from idp.auth.views import auth_blueprint
     from idp.oidc.userinfo import bearer_token_required, userinfo_blueprint
     from idp.oidc.views import oidc_blueprint
+    from idp.proving.views import identity_blueprint, identity_journey_in_this_browser
     from idp.web.access import public, register_blueprint, signed_in
     from idp.web.metrics import metrics_blueprint, metrics_token_required
     from idp.web.pages import pages_blueprint, register_error_pages
@@ -75,6 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprint(app, oidc_blueprint, public)
     register_blueprint(app, userinfo_blueprint, bearer_token_required)
     register_blueprint(app, auth_blueprint, public)
+    register_blueprint(app, identity_blueprint, identity_journey_in_this_browser)
     register_blueprint(app, pages_blueprint, public)
     register_blueprint(app, account_blueprint, signed_in)
     register_blueprint(app, recovery_blueprint, public)
@@ -109,21 +111,29 @@ def init_migrations(app: Flask) -> None:
 
 
 def _serve_published_documents(app: Flask) -> None:
+    from idp.identity.core_identity import did_document
     from idp.oidc.discovery import discovery_document, trustmark
     from idp.services import current_services
     from idp.web.documents import PublishedDocument, PublishedDocuments, within
     from idp.web.metrics import published_document_counter
 
     issuer = app.config["IDP_ISSUER"]
+    identity_issuer = app.config["IDP_IDENTITY_ISSUER"]
     documents = {
         "/.well-known/openid-configuration": PublishedDocument(lambda: discovery_document(issuer), "max-age=86400"),
         "/.well-known/jwks.json": PublishedDocument(
             within(app, lambda: current_services().keyring.jwks("oidc")), f"max-age={app.config['IDP_JWKS_MAX_AGE']}"
         ),
         "/trustmark": PublishedDocument(lambda: trustmark(issuer), "max-age=86400"),
+        # Reference §1.4: the DID document of the identity issuer, `max-age=3600, private`.
+        "/.well-known/did.json": PublishedDocument(
+            within(app, lambda: did_document(identity_issuer, current_services().keyring.published("identity"))),
+            "max-age=3600, private",
+        ),
     }
     current_keyring = app.extensions["idp"].keyring
     current_keyring.on_change(documents["/.well-known/jwks.json"].invalidate)
+    current_keyring.on_change(documents["/.well-known/did.json"].invalidate)
     app.extensions["published_documents"] = documents
     app.wsgi_app = PublishedDocuments(  # type: ignore[method-assign]
         app.wsgi_app, documents, published_document_counter()

@@ -43,7 +43,7 @@ def settings_from_environment() -> dict[str, Any]:
         "IDP_MASTER_KEY": env.get("IDP_MASTER_KEY", ""),
         "IDP_MASTER_KEY_FILE": env.get("IDP_MASTER_KEY_FILE", str(PROJECT_ROOT / "keys" / "master.key")),
         "IDP_TRUST_PROXY": _bool(env.get("IDP_TRUST_PROXY"), False),
-        "IDP_IDENTITY_PROVING_AVAILABLE": _bool(env.get("IDP_IDENTITY_PROVING_AVAILABLE"), False),
+        "IDP_IDENTITY_PROVING_AVAILABLE": _bool(env.get("IDP_IDENTITY_PROVING_AVAILABLE"), True),
         # Identity proving: the GPG 45 policy ("onelogin" or "gpg45"), and the test mode whose key production
         # does not trust (on in development and test, off in production).
         "IDP_IDENTITY_POLICY": env.get("IDP_IDENTITY_POLICY", "onelogin"),

@@ -13,7 +13,16 @@ from sqlalchemy import delete
 from idp import create_app
 from idp.admin.commands import DEFAULT_KEYS
 from idp.extensions import db
-from idp.models import AuditEvent, Client, OutboxMessage, Passkey, RelyingPartySignIn, User
+from idp.models import (
+    AuditEvent,
+    Client,
+    IdentityCredential,
+    OutboxMessage,
+    Passkey,
+    ProvingRecord,
+    RelyingPartySignIn,
+    User,
+)
 from idp.services import current_services
 from tests.helpers import Browser, RelyingPartyUnderTest
 
@@ -55,7 +64,16 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     application: Flask = request.getfixturevalue("app")
     with application.app_context():
         db.session.rollback()
-        for model in (RelyingPartySignIn, OutboxMessage, AuditEvent, Passkey, User, Client):
+        for model in (
+            IdentityCredential,
+            ProvingRecord,
+            RelyingPartySignIn,
+            OutboxMessage,
+            AuditEvent,
+            Passkey,
+            User,
+            Client,
+        ):
             db.session.execute(delete(model))
         db.session.commit()
         current_services().store.flush_prefix()  # type: ignore[attr-defined]

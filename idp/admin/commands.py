@@ -18,7 +18,7 @@ from idp.identity.issuers import ISSUER_KEYS
 from idp.models import Client
 from idp.services import current_services
 
-DEFAULT_KEYS = (("oidc", "ES256"), ("oidc", "RS256"), *ISSUER_KEYS)
+DEFAULT_KEYS = (("oidc", "ES256"), ("oidc", "RS256"), ("identity", "ES256"), *ISSUER_KEYS)
 
 
 def import_registration(path: Path, actor: str) -> tuple[Client, bool]:

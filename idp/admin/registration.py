@@ -87,5 +87,6 @@ def client_fields_from_registration(data: dict[str, Any], base_dir: Path) -> dic
         "max_age_enabled": bool(data.get("MaxAgeEnabled", False)),
         "permit_missing_nonce": bool(data.get("PermitMissingNonce", False)),
         "landing_page_url": data.get("LandingPageUrl"),
+        "return_codes_enabled": bool(data.get("ReturnCodesEnabled", False)),
         "is_active": bool(data.get("IsActive", True)),
     }

@@ -48,6 +48,7 @@ class Grant:
     vtr: list[str] = field(default_factory=list)
     claims: list[str] = field(default_factory=list)
     identity_level: str | None = None
+    identity: dict[str, Any] | None = None
 
 
 @dataclass
@@ -59,6 +60,7 @@ class AccessTokenRecord:
     claims: list[str]
     journey_id: str
     identity_level: str | None
+    identity: dict[str, Any] | None = None
 
 
 class Grants:
@@ -120,6 +122,7 @@ class Grants:
             claims=grant.claims,
             journey_id=grant.journey_id,
             identity_level=grant.identity_level,
+            identity=grant.identity,
         )
         token_key = _digest(access_token)
         self._store.set_many(

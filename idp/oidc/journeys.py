@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 
@@ -21,6 +22,8 @@ class Journey:
     id: str
     request: AuthorizationRequest
     fresh_login_required: bool
+    # What the identity journey handed back (an `IdentityOutcome` as a dict), once it has finished.
+    identity: dict[str, Any] | None = None
 
 
 def _key(journey_id: str) -> str:
@@ -43,7 +46,16 @@ def load_journey(journey_id: str) -> Journey | None:
         id=journey_id,
         request=AuthorizationRequest.from_dict(record["request"]),
         fresh_login_required=bool(record["fresh_login_required"]),
+        identity=record.get("identity"),
     )
+
+
+def record_identity_outcome(journey: Journey, outcome: dict[str, Any]) -> None:
+    """Keep the identity journey's outcome with the authorization request, for the code to carry."""
+    record = {"request": journey.request.to_dict(), "fresh_login_required": journey.fresh_login_required}
+    record["identity"] = outcome
+    current_services().store.set(_key(journey.id), json.dumps(record).encode(), current_app.config["IDP_JOURNEY_TTL"])
+    forget_read(_key(journey.id))
 
 
 def end_journey(journey_id: str) -> None:

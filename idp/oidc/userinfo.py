@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from idp.extensions import csrf
-from idp.lookups import find_user_profile
+from idp.identity.core_identity import IDENTITY_KEY_PURPOSE, core_identity_claims, kid_prefix
+from idp.identity.outcome import IdentityOutcome, userinfo_identity_claims
+from idp.lookups import find_client, find_user_profile
 from idp.oidc.grants import AccessTokenRecord
 from idp.services import current_services
 
@@ -62,6 +65,33 @@ def userinfo() -> Response:
             claims["phone_number_verified"] = bool(user.phone_number_verified)
         else:
             claims["phone_number_verified"] = False
+    if record.identity is not None:
+        client = find_client(record.client_id)
+        claims.update(
+            userinfo_identity_claims(
+                IdentityOutcome.from_dict(record.identity),
+                record.claims,
+                bool(client and client.return_codes_enabled),
+                lambda outcome: sign_core_identity_jwt(outcome, record.subject, record.client_id),
+            )
+        )
     response = jsonify(claims)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def sign_core_identity_jwt(outcome: IdentityOutcome, subject: str, client_id: str) -> str:
+    identity_issuer = current_app.config["IDP_IDENTITY_ISSUER"]
+    claims = core_identity_claims(
+        identity_issuer=identity_issuer,
+        trustmark=current_app.config["IDP_ISSUER"] + "trustmark",
+        subject=subject,
+        client_id=client_id,
+        vot=outcome.vot,
+        name=outcome.name,
+        birth_date=outcome.birth_date,
+        now=int(time.time()),
+    )
+    return current_services().keyring.sign(
+        claims, IDENTITY_KEY_PURPOSE, "ES256", kid_prefix=kid_prefix(identity_issuer)
+    )

@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from idp.auth.passwords import verify_argon2_secret
 from idp.extensions import csrf
+from idp.identity.outcome import IdentityOutcome, wants_return_codes
 from idp.lookups import ClientRecord, client_key, find_client, find_user_profile, prefetch, user_key
 from idp.oidc import logout as logout_service
 from idp.oidc.authorization_request import (
@@ -120,6 +121,10 @@ def authorize() -> ResponseReturnValue:
     sign_in = current_sign_in()
     fresh_login_required = "login" in auth_request.prompt or _max_age_passed(auth_request, sign_in)
     if sign_in and not fresh_login_required and _level_met(auth_request, sign_in):
+        if auth_request.vtr.needs_identity:
+            # Architecture, step 4: signed in at the level asked for; the identity blueprint takes over.
+            session["journey_id"] = save_journey(auth_request, fresh_login_required=False)
+            return redirect(url_for("identity.start"), code=302)
         return issue_code(auth_request, sign_in, journey_id=secrets.token_urlsafe(16))
     if "none" in auth_request.prompt:
         return redirect_to_client(
@@ -152,16 +157,26 @@ def continue_journey() -> ResponseReturnValue:
         return redirect(url_for("auth.start"))
     if journey.fresh_login_required and session.get("authenticated_for_journey") != journey_id:
         return redirect(url_for("auth.start"))
+    if journey.request.vtr.needs_identity and journey.identity is None:
+        return redirect(url_for("identity.start"))
     session.pop("journey_id", None)
     session.pop("authenticated_for_journey", None)
     end_journey(journey_id)
-    return issue_code(journey.request, sign_in, journey_id)
+    identity = IdentityOutcome.from_dict(journey.identity) if journey.identity is not None else None
+    return issue_code(journey.request, sign_in, journey_id, identity)
 
 
-def issue_code(auth_request: AuthorizationRequest, sign_in: SignedIn, journey_id: str) -> ResponseReturnValue:
+def issue_code(
+    auth_request: AuthorizationRequest, sign_in: SignedIn, journey_id: str, identity: IdentityOutcome | None = None
+) -> ResponseReturnValue:
     client = find_client(auth_request.client_id)
     user = find_user_profile(sign_in.user_id)
-    if client is None or user is None or user.suspended:
+    denied = client is None or user is None or user.suspended
+    if client is not None and identity is not None and not identity.proven:
+        # Reference §4.2: a failed proving is `access_denied`, unless the client is registered for return codes
+        # and asked for them, in which case it gets a normal code and /userinfo carries only the codes.
+        denied = denied or not wants_return_codes(auth_request.claims, client.return_codes_enabled)
+    if denied or client is None or user is None:
         return redirect_to_client(
             auth_request.redirect_uri,
             auth_request.response_mode,
@@ -185,6 +200,8 @@ def issue_code(auth_request: AuthorizationRequest, sign_in: SignedIn, journey_id
         code_challenge=auth_request.code_challenge,
         vtr=auth_request.vtr.to_json(),
         claims=list(auth_request.claims),
+        identity_level=identity.vot if identity is not None and identity.proven else None,
+        identity=identity.to_dict() if identity is not None else None,
     )
     code = current_services().grants.issue_code(grant)
     logout_service.remember_service(user.id, client.client_id, subject, sign_in.session_ref)

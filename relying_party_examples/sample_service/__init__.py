@@ -12,6 +12,12 @@ Settings, from environment variables (a test passes a dict to `create_app` inste
   `python -m relying_party_examples.keys PATH`.
 - `RP_SECRET_KEY`: signs the session cookie. Default: random per process (everyone is signed out on restart).
 - `RP_VTR`: the vector of trust as a JSON array (default `["Cl.Cm"]`). `RP_SCOPE`: default `openid email`.
+- For a service that needs a proven identity (a `vtr` such as `["Cl.Cm.P2"]`): `RP_IDENTITY_CLAIMS`, the identity
+  claims to request, comma-separated short names (`coreIdentityJWT,address,returnCode`); `RP_DID_URL`, the ONLY
+  place the identity issuer's DID document is fetched from (One Login's is
+  `https://identity.integration.account.gov.uk/.well-known/did.json`); `RP_IDENTITY_ISSUER`, the `iss` of the core
+  identity JWT (default: `RP_ISSUER`); `RP_IDENTITY_DID`, the DID its keys belong to (default: derived from
+  `RP_DID_URL`'s host, `did:web:<host>` with a port's colon as `%3A`).
 
 Run it with `flask --app relying_party_examples.sample_service run --port 8081`. The replay cache and the sign-out
 register are in process memory (see `stores.py`), so run one process, or pass shared stores in `config`.
@@ -32,6 +38,7 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from joserfc.jwk import RSAKey
 
+from .core_identity import VOCAB, DidDocumentCache, IdentityRequest, did_for_url, fetch_did_document
 from .jwks import USER_AGENT, fetch_jwks
 from .provider import ClientAssertion, Service
 from .stores import InMemoryReplayCache, InMemorySignOutRegister
@@ -66,12 +73,16 @@ def settings_from_environment() -> dict[str, Any]:
         "RP_VTR": env.get("RP_VTR", '["Cl.Cm"]'),
         "RP_SCOPE": env.get("RP_SCOPE", "openid email"),
         "RP_SESSION_MAX_AGE": SESSION_MAX_AGE_SECONDS,
+        "RP_IDENTITY_CLAIMS": env.get("RP_IDENTITY_CLAIMS", ""),
+        "RP_DID_URL": env.get("RP_DID_URL", ""),
+        "RP_IDENTITY_ISSUER": env.get("RP_IDENTITY_ISSUER", ""),
+        "RP_IDENTITY_DID": env.get("RP_IDENTITY_DID", ""),
     }
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Besides the settings, `config` may hold `PROVIDER_METADATA` (a discovery document, to skip fetching it),
-    `JWKS_FETCHER`, `REPLAY_CACHE` and `SIGN_OUT_REGISTER` (for example Redis-backed stores)."""
+    `JWKS_FETCHER`, `DID_FETCHER`, `REPLAY_CACHE` and `SIGN_OUT_REGISTER` (for example Redis-backed stores)."""
     settings = settings_from_environment()
     settings.update(config or {})
     for name in ("RP_CLIENT_ID", "RP_BASE_URL", "RP_PRIVATE_KEY"):
@@ -132,6 +143,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         replay_cache=settings.get("REPLAY_CACHE") or InMemoryReplayCache(),
         sign_outs=settings.get("SIGN_OUT_REGISTER") or InMemorySignOutRegister(settings["RP_SESSION_MAX_AGE"]),
         jwks_fetcher=settings.get("JWKS_FETCHER") or fetch_jwks,
+        identity=_identity_settings(settings, vtr, issuer),
     )
     app.register_blueprint(bp)
     return app
+
+
+def _identity_settings(settings: dict[str, Any], vtr: list[str], issuer: str) -> IdentityRequest | None:
+    names = [name.strip() for name in str(settings.get("RP_IDENTITY_CLAIMS") or "").split(",") if name.strip()]
+    if not names:
+        return None
+    did_url = settings.get("RP_DID_URL") or ""
+    if not did_url:
+        raise RuntimeError("RP_DID_URL is not set: a service that asks for identity needs the DID document's URL")
+    return IdentityRequest(
+        claims=[VOCAB + name for name in names],
+        vtr=vtr,
+        identity_issuer=settings.get("RP_IDENTITY_ISSUER") or issuer,
+        expected_did=settings.get("RP_IDENTITY_DID") or did_for_url(did_url),
+        did_documents=DidDocumentCache(did_url, fetch=settings.get("DID_FETCHER") or fetch_did_document),
+    )

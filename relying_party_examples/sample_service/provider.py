@@ -8,6 +8,7 @@ from typing import Any
 import requests
 from authlib.oauth2.rfc7523 import PrivateKeyJWT, private_key_jwt_sign
 
+from .core_identity import IdentityRequest
 from .jwks import JwksCache, JwksFetcher, fetch_jwks
 from .stores import ReplayCache, SignOutRegister
 
@@ -49,6 +50,7 @@ class Service:
     replay_cache: ReplayCache
     sign_outs: SignOutRegister
     jwks_fetcher: JwksFetcher = fetch_jwks
+    identity: IdentityRequest | None = None
     _jwks: JwksCache | None = field(default=None, repr=False)
 
     def metadata(self) -> dict[str, Any]:

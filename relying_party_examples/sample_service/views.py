@@ -25,6 +25,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
+from .core_identity import claims_request, return_codes
 from .id_token import credential_level, validate_id_token
 from .jwks import InvalidTokenError
 from .logout_token import validate_logout_token
@@ -96,6 +97,8 @@ def sign_in() -> BaseResponse:
     try:
         service.metadata()
         # Authlib adds state (RFC 6749 §10.12), nonce (OIDC Core §3.1.2.1) and the S256 code challenge (RFC 7636).
+        if service.identity is not None:
+            extra["claims"] = claims_request(service.identity.claims)
         authorization = service.client.create_authorization_url(
             f"{service.base_url}/callback", vtr=json.dumps(service.vtr), **extra
         )
@@ -137,6 +140,11 @@ def callback() -> BaseResponse:
             expected_vot=credential_level(service.vtr),
         )
         userinfo = service.client.userinfo(token=token)
+        identity = (
+            service.identity.identity_from(userinfo, service.client_id, claims["sub"])
+            if service.identity is not None and userinfo.get("sub") == claims["sub"]
+            else None
+        )
     except InvalidTokenError as error:
         log.warning("Rejected an ID token: %s", error)
         return _problem(400, "You could not be signed in.")
@@ -151,6 +159,10 @@ def callback() -> BaseResponse:
         log.warning("Userinfo sub does not match the ID token's")
         return _problem(400, "You could not be signed in.")
 
+    if service.identity is not None and identity is None:
+        # Reference §4.1: "If coreIdentityJWT is absent, identity was not proven"; return codes say why.
+        log.info("The provider did not prove the identity; return codes %s", return_codes(userinfo))
+        return _problem(403, "We could not confirm your identity, so you cannot use this service online.")
     session.clear()
     session.update(
         sub=claims["sub"],
@@ -159,6 +171,13 @@ def callback() -> BaseResponse:
         id_token=token["id_token"],  # the id_token_hint for signing out
         signed_in_at=time.time(),
     )
+    if identity is not None:
+        # Reference §4.1: keep the name and date of birth, never the JWT itself.
+        session.update(
+            name=f"{identity.given_names} {identity.family_name}".strip(),
+            birth_date=identity.birth_date,
+            identity_vot=identity.vot,
+        )
     return redirect(url_for(".account"))
 
 
@@ -166,7 +185,15 @@ def callback() -> BaseResponse:
 def account() -> BaseResponse | str:
     if "sub" not in session:
         return redirect(url_for(".start"))
-    return render_template("account.html", sub=session["sub"], email=session.get("email"), vot=session["vot"])
+    return render_template(
+        "account.html",
+        sub=session["sub"],
+        email=session.get("email"),
+        vot=session["vot"],
+        name=session.get("name"),
+        birth_date=session.get("birth_date"),
+        identity_vot=session.get("identity_vot"),
+    )
 
 
 @bp.route("/sign-out", methods=["GET", "POST"])

@@ -50,6 +50,14 @@ class Service:
 class Stack:
     provider_url: str
     services: tuple[Service, Service]
+    # Services that need a proven identity (P2): "Check your State Pension", and one more for reuse.
+    identity_services: tuple[Service, ...] = ()
+
+
+IDENTITY_SERVICES = (
+    ("Check your State Pension", "state-pension"),
+    ("Apply for Carer's Allowance", "carers-allowance"),
+)
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -87,11 +95,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     for name, client_id in (
         ("Apply for a fishing licence", "fishing-licence"),
         ("Register a vehicle", "vehicle-register"),
+        *IDENTITY_SERVICES,
     ):
         base = f"http://localhost:{_free_port()}"
         key = work / f"rp-{client_id}.private.pem"
         subprocess.run([sys.executable, "-m", "relying_party_examples.keys", str(key)], check=True, cwd=ROOT)
-        registration = json.loads((ROOT / "relying_party_examples/registrations" / f"{client_id}.json").read_text())
+        source = "state-pension" if (name, client_id) in IDENTITY_SERVICES else client_id
+        registration = json.loads((ROOT / "relying_party_examples/registrations" / f"{source}.json").read_text())
+        registration.update(ClientID=client_id, ClientName=name)
+        if source != client_id:
+            registration.update(SectorIdentifierUri=f"https://{client_id}.service.gov.uk")
         registration.update(
             RedirectUrls=[f"{base}/callback"],
             PostLogoutRedirectUrls=[f"{base}/signed-out"],
@@ -132,6 +145,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 "RP_ISSUER": provider_url,
                 "RP_PRIVATE_KEY": str(work / f"rp-{service.client_id}.private.pem"),
             }
+            if (service.name, service.client_id) in IDENTITY_SERVICES:
+                rp_env.update(
+                    RP_VTR='["Cl.Cm.P2"]',
+                    RP_IDENTITY_CLAIMS="coreIdentityJWT,address,passport,drivingPermit,returnCode",
+                    RP_DID_URL=provider_url + ".well-known/did.json",
+                    RP_IDENTITY_ISSUER=provider_url,
+                )
             port = service.base_url.rsplit(":", 1)[1]
             processes.append(
                 subprocess.Popen(
@@ -144,7 +164,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 )
             )
             _wait_until_up(service.base_url + "/healthz", processes[-1], log)
-        yield Stack(provider_url, (services[0], services[1]))
+        yield Stack(provider_url, (services[0], services[1]), tuple(services[2:]))
     finally:
         for process in processes:
             process.terminate()

@@ -159,6 +159,14 @@ def test_manage_passkeys_add_rename_and_remove(stack: Stack, page: Page) -> None
     expect(cards.first).to_contain_text("Security key")
     assert credentials(devtools, second_authenticator), "the authenticator still holds the remaining passkey"
 
+    # The same pages in Welsh.
+    page.goto(stack.provider_url + "account/passkeys?lang=cy")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Eich allweddi mynediad")
+    assert_no_axe_violations(page, "your passkeys (cy)")
+    page.get_by_role("button", name="Ychwanegu allwedd mynediad").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ychwanegu allwedd mynediad")
+    assert_no_axe_violations(page, "add a passkey (cy)")
+
 
 def test_a_passkey_used_on_another_origin_is_refused(stack: Stack, page: Page) -> None:
     fishing, _ = stack.services

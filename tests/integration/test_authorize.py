@@ -222,7 +222,10 @@ def test_identity_is_not_permitted_for_a_client_secret_post_client(app: Flask) -
     assert_error(response, rp, "invalid_request", "Request vtr is not permitted", rp.last_state)
 
 
-def test_identity_request_from_an_allowed_client_is_temporarily_unavailable(app: Flask) -> None:
+def test_identity_request_from_an_allowed_client_is_temporarily_unavailable(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "IDP_IDENTITY_PROVING_AVAILABLE", False)
     identity_rp = RelyingPartyUnderTest.register(
         app,
         scopes=["openid", "email"],
@@ -804,7 +807,10 @@ def test_jar_invalid_vtr(app: Flask, identity_rp: RelyingPartyUnderTest, vtr: st
     assert_jar_error(response, identity_rp, "invalid_request", "Request vtr not valid")
 
 
-def test_jar_vtr_and_claims_as_json_values(app: Flask, identity_rp: RelyingPartyUnderTest) -> None:
+def test_jar_vtr_and_claims_as_json_values(
+    app: Flask, identity_rp: RelyingPartyUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "IDP_IDENTITY_PROVING_AVAILABLE", False)
     client = app.test_client()
     claims = {"userinfo": {CORE_IDENTITY_JWT: {"essential": True}}}
     assert_journey_started(jar_get(client, identity_rp, vtr=["Cl.Cm"], claims=claims))
