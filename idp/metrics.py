@@ -56,7 +56,7 @@ HTTP_REQUEST_DURATION = Histogram(
 AUDIT_EVENTS = Counter(
     "idp_audit_events",
     "Audited events committed, by event name (sign_in, password_failed, lockout, identity_proved, ...) and the "
-    "event's `result` detail where it has one (an identity check's pass, fail, mitigate).",
+    "event's `result` detail where it has one (an identity check's continue, mitigate, fail).",
     ["event", "result"],
 )
 TOKENS_ISSUED = Counter("idp_tokens_issued", "Successful token responses from /token (an ID and an access token each).")
