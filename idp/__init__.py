@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-import os
 import secrets
 from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask, g, request
+from flask import Flask, request
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from idp.config import settings_from_environment
 from idp.extensions import babel, csrf, db
+from idp.logs import configure_logging
 
 SUPPORTED_LOCALES = ("en", "cy")
 
@@ -26,7 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     _finish_config(app)
 
-    logging.basicConfig(level=app.config["IDP_LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(app.config["IDP_LOG_LEVEL"])
     if app.config["IDP_TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
@@ -53,10 +52,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale)
 
     from idp import services
-    from idp.web import language, security_headers
+    from idp.web import language, request_log, security_headers
     from idp.web.security_headers import csp_nonce
 
     services.init_app(app)
+    request_log.init_app(app)
     security_headers.init_app(app)
     language.init_app(app)
 
@@ -71,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from idp.oidc.views import oidc_blueprint
     from idp.proving.views import identity_blueprint, identity_journey_in_this_browser
     from idp.web.access import public, register_blueprint, signed_in
+    from idp.web.metrics import metrics_blueprint, metrics_token_required
     from idp.web.pages import pages_blueprint, register_error_pages
 
     WTFormsHelpers(app)
@@ -81,6 +82,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprint(app, pages_blueprint, public)
     register_blueprint(app, account_blueprint, signed_in)
     register_blueprint(app, recovery_blueprint, public)
+    register_blueprint(app, metrics_blueprint, metrics_token_required)
     if app.config["IDP_ENV"] in ("development", "test"):
         from idp.notify.development_inbox import development_inbox_blueprint, development_only
 
@@ -95,10 +97,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from idp.admin.commands import register_commands
 
     register_commands(app)
-
-    @app.before_request
-    def assign_request_context() -> None:
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or os.urandom(8).hex()
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:
@@ -119,6 +117,7 @@ def _serve_published_documents(app: Flask) -> None:
     from idp.oidc.discovery import discovery_document, trustmark
     from idp.services import current_services
     from idp.web.documents import PublishedDocument, PublishedDocuments, within
+    from idp.web.metrics import published_document_counter
 
     issuer = app.config["IDP_ISSUER"]
     identity_issuer = app.config["IDP_IDENTITY_ISSUER"]
@@ -138,7 +137,9 @@ def _serve_published_documents(app: Flask) -> None:
     current_keyring.on_change(documents["/.well-known/jwks.json"].invalidate)
     current_keyring.on_change(documents["/.well-known/did.json"].invalidate)
     app.extensions["published_documents"] = documents
-    app.wsgi_app = PublishedDocuments(app.wsgi_app, documents)  # type: ignore[method-assign]
+    app.wsgi_app = PublishedDocuments(  # type: ignore[method-assign]
+        app.wsgi_app, documents, published_document_counter()
+    )
 
 
 def _finish_config(app: Flask) -> None:

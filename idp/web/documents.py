@@ -2,7 +2,8 @@
 
 RPs and their caches fetch these far more often than anything else, and they are the same bytes for everyone,
 so they skip Flask's routing, sessions and templates. The bytes are rebuilt at most every few seconds, so a
-new key reaches the JWKS of every process within that time.
+new key reaches the JWKS of every process within that time. They are counted in the request metrics (route
+and status 200) but not timed, and have no access log line: they are served from memory.
 """
 
 from __future__ import annotations
@@ -64,14 +65,22 @@ def within(app: Flask, build: Callable[[], Any]) -> Callable[[], Any]:
 class PublishedDocuments:
     """WSGI middleware: exact GET/HEAD paths answered from `PublishedDocument`s, everything else to the app."""
 
-    def __init__(self, wsgi_app: WSGIApp, documents: dict[str, PublishedDocument]) -> None:
+    def __init__(
+        self,
+        wsgi_app: WSGIApp,
+        documents: dict[str, PublishedDocument],
+        count: Callable[[str, str], None] | None = None,
+    ) -> None:
         self._wsgi_app = wsgi_app
         self._documents = documents
+        self._count = count
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         document = self._documents.get(environ.get("PATH_INFO", ""))
         if document is None or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return self._wsgi_app(environ, start_response)
         headers, body = document.response()
+        if self._count is not None:
+            self._count(environ["PATH_INFO"], environ["REQUEST_METHOD"])
         start_response("200 OK", list(headers))
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
@@ -9,6 +11,8 @@ from sqlalchemy import text
 
 from idp.extensions import db
 from idp.services import current_services
+
+log = logging.getLogger(__name__)
 
 pages_blueprint = Blueprint("pages", __name__)
 
@@ -62,12 +66,29 @@ def healthz() -> ResponseReturnValue:
 
 @pages_blueprint.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    try:
-        db.session.execute(text("SELECT 1"))
-        current_services().store.get("readyz")
-    except Exception:  # noqa: BLE001 - any failure means not ready; the reason is not for the caller
-        return Response("not ready", status=503, mimetype="text/plain")
-    return Response("ok", mimetype="text/plain")
+    """Ready when both the database and the store answer; the reason for not being ready goes to the log only."""
+    for part, check in (("database", _database_answers), ("store", _store_answers)):
+        try:
+            check()
+        except Exception as error:  # noqa: BLE001 - any failure means not ready; the reason is not for the caller
+            db.session.rollback()
+            log.warning("not ready: the %s did not answer (%s)", part, type(error).__name__)
+            return _probe_response("not ready", 503)
+    return _probe_response("ok", 200)
+
+
+def _database_answers() -> None:
+    db.session.execute(text("SELECT 1"))
+
+
+def _store_answers() -> None:
+    current_services().store.get("readyz")
+
+
+def _probe_response(body: str, status: int) -> Response:
+    response = Response(body, status=status, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def register_error_pages(app: Flask) -> None:
