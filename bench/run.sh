@@ -32,6 +32,7 @@
 #   OURS_PORT=4100      our provider's port (the peer's is fixed at 4000 by its provider.env)
 #   BENCH_DB=idp_bench  PostgreSQL database, dropped and recreated for every run of ours (127.0.0.1:5432, postgres)
 #   REDIS_DB=3          Redis database number, flushed for every run of ours (127.0.0.1:6379)
+#   SIGN_IN_ROUNDS=30   rounds of the in-process sign-in CPU measurement (password + app code, passkey)
 #   PROFILE=0           1: py-spy records our worker during E2E (4 workers), W3, W4 and W5 (such runs are marked)
 #   KEEP_BODIES=0       1 keeps the minted bodies, tokens and user pool
 #   PEERS_SRC=/work/shared/peers   the peer harness, copied (read-only source) to bench/.peer/
@@ -357,4 +358,17 @@ done
 rc=0
 "$PY" "$HERE/report.py" summary "$RUN_DIR" --elapsed "$(( $(date +%s) - STARTED ))" | tee "$RUN_DIR/report.txt" || rc=$?
 [ "$rc" = 0 ] || rc=1
+case " $PROVIDERS " in
+  *" ours "*)
+    # Beside the peer's end-to-end sign-in above: the server CPU of one password + app-code sign-in and of one
+    # passkey sign-in, at the production Argon2 cost, on PostgreSQL and Redis, in process (bench/passkey_sign_in.py).
+    psql -X -q -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 \
+      -c "DROP DATABASE IF EXISTS ${BENCH_DB}_cpu WITH (FORCE)" -c "CREATE DATABASE ${BENCH_DB}_cpu" \
+      && redis-cli -h 127.0.0.1 -p 6379 -n "$REDIS_DB" FLUSHDB >/dev/null \
+      && "${SERVER_PIN[@]}" "$PY" "$HERE/passkey_sign_in.py" --rounds "${SIGN_IN_ROUNDS:-30}" \
+        --database-url "postgresql+psycopg://postgres@127.0.0.1:5432/${BENCH_DB}_cpu" \
+        --redis-url "redis://127.0.0.1:6379/$REDIS_DB" 2>"$RUN_DIR/sign-in-cpu.log" | tee -a "$RUN_DIR/report.txt" \
+      || { echo "!! the sign-in CPU measurement failed" >&2; rc=1; }
+    ;;
+esac
 exit "$rc"

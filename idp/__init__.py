@@ -60,6 +60,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security_headers.init_app(app)
     language.init_app(app)
 
+    if app.config.get("IDP_WEB", True):
+        _register_web(app)
+    if app.config["IDP_OUTBOX_IN_PROCESS"]:
+        services.start_in_process_outbox(app)
+
+    from idp.admin.commands import register_commands
+
+    register_commands(app)
+
+    @app.context_processor
+    def template_globals() -> dict[str, Any]:
+        return {"csp_nonce": csp_nonce(), "current_locale": _select_locale()}
+
+    return app
+
+
+def _register_web(app: Flask) -> None:
+    """The pages, endpoints and published documents; an operator's command (`idp keys …`) starts without them."""
     from govuk_frontend_wtf.main import WTFormsHelpers
 
     from idp.account.passkeys import passkey_account_blueprint
@@ -91,18 +109,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprint(app, passkey_account_blueprint, signed_in)
     register_error_pages(app)
     _serve_published_documents(app)
-    if app.config["IDP_OUTBOX_IN_PROCESS"]:
-        services.start_in_process_outbox(app)
-
-    from idp.admin.commands import register_commands
-
-    register_commands(app)
-
-    @app.context_processor
-    def template_globals() -> dict[str, Any]:
-        return {"csp_nonce": csp_nonce(), "current_locale": _select_locale()}
-
-    return app
 
 
 def init_migrations(app: Flask) -> None:
