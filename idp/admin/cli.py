@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from flask.cli import FlaskGroup
@@ -20,4 +21,8 @@ def main() -> None:
         "IDP_CLI_MIGRATIONS": command in _COMMANDS_NEEDING_MIGRATIONS or command == "",
         "IDP_WEB": command not in _OPERATOR_COMMANDS,
     }
-    FlaskGroup(create_app=lambda: create_app(config), help="Run and administer the identity provider.")()
+    try:
+        FlaskGroup(create_app=lambda: create_app(config), help="Run and administer the identity provider.")()
+    finally:
+        # Shutting down, the interpreter's collector would walk every object the app loaded: a quarter of a second.
+        gc.freeze()

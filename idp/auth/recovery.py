@@ -69,41 +69,61 @@ def _security_code_locked(user: User) -> ResponseReturnValue | None:
     return locked_page(SECURITY_CODE, user.id) if until else None
 
 
-# -- forgotten password ---------------------------------------------------------------------------------------------
-
-
-@recovery_blueprint.route("/reset-password", methods=["GET", "POST"])
-def forgotten_password() -> ResponseReturnValue:
-    user = _user_in("pending_user_id")
+def _offer_email_code(signed_in_as: str, purpose: str, message: str, code_page: str, page: str) -> ResponseReturnValue:
+    """The page that sends a code by email to the citizen named in the session under signed_in_as."""
+    user = _user_in(signed_in_as)
     if user is None:
         return redirect(url_for("auth.sign_in"))
     form = FlaskForm()
     if form.validate_on_submit():
-        return _send_code(user, RESET_PASSWORD, PASSWORD_RESET_CODE, "recovery.reset_password_code")
-    return render_template("auth/recovery/forgotten_password.html", form=form, email=user.email)
+        return _send_code(user, purpose, message, code_page)
+    return render_template(page, form=form, email=user.email)
 
 
-@recovery_blueprint.route("/reset-password/check-your-email", methods=["GET", "POST"])
-def reset_password_code() -> ResponseReturnValue:
-    user = _user_in("pending_user_id")
+def _ask_for_email_code(
+    signed_in_as: str, purpose: str, start_page: str, checked_as: str, next_page: str
+) -> ResponseReturnValue:
+    """The page where the citizen enters the emailed code; a right code names them in the session under checked_as."""
+    user = _user_in(signed_in_as)
     if user is None:
         return redirect(url_for("auth.sign_in"))
     locked = _security_code_locked(user)
     if locked:
         return locked
     form = EmailCodeForm()
-    result = _check_code(user, RESET_PASSWORD, form)
+    result = _check_code(user, purpose, form)
     if result is CodeCheck.LOCKED:
         return _security_code_locked(user) or redirect(url_for("auth.sign_in"))
     if result is CodeCheck.OK:
-        session["password_reset_for"] = user.id
-        return redirect(url_for("recovery.new_password"))
+        session[checked_as] = user.id
+        return redirect(url_for(next_page))
     return render_template(
         "auth/recovery/check_your_email.html",
         form=form,
         email=user.email,
-        back_url=url_for("recovery.forgotten_password"),
-        send_again_url=url_for("recovery.forgotten_password"),
+        back_url=url_for(start_page),
+        send_again_url=url_for(start_page),
+    )
+
+
+# -- forgotten password ---------------------------------------------------------------------------------------------
+
+
+@recovery_blueprint.route("/reset-password", methods=["GET", "POST"])
+def forgotten_password() -> ResponseReturnValue:
+    return _offer_email_code(
+        "pending_user_id",
+        RESET_PASSWORD,
+        PASSWORD_RESET_CODE,
+        "recovery.reset_password_code",
+        "auth/recovery/forgotten_password.html",
+    )
+
+
+@recovery_blueprint.route("/reset-password/check-your-email", methods=["GET", "POST"])
+def reset_password_code() -> ResponseReturnValue:
+    return _ask_for_email_code(
+        "pending_user_id", RESET_PASSWORD, "recovery.forgotten_password", "password_reset_for", "recovery.new_password"
     )
 
 
@@ -142,36 +162,23 @@ def new_password() -> ResponseReturnValue:
 
 @recovery_blueprint.route("/recover-security-codes", methods=["GET", "POST"])
 def lost_security_codes() -> ResponseReturnValue:
-    user = _user_in("password_ok_for")
-    if user is None:
-        return redirect(url_for("auth.sign_in"))
-    form = FlaskForm()
-    if form.validate_on_submit():
-        return _send_code(user, CHANGE_SECOND_FACTOR, EMAIL_CODE, "recovery.lost_security_codes_code")
-    return render_template("auth/recovery/lost_security_codes.html", form=form, email=user.email)
+    return _offer_email_code(
+        "password_ok_for",
+        CHANGE_SECOND_FACTOR,
+        EMAIL_CODE,
+        "recovery.lost_security_codes_code",
+        "auth/recovery/lost_security_codes.html",
+    )
 
 
 @recovery_blueprint.route("/recover-security-codes/check-your-email", methods=["GET", "POST"])
 def lost_security_codes_code() -> ResponseReturnValue:
-    user = _user_in("password_ok_for")
-    if user is None:
-        return redirect(url_for("auth.sign_in"))
-    locked = _security_code_locked(user)
-    if locked:
-        return locked
-    form = EmailCodeForm()
-    result = _check_code(user, CHANGE_SECOND_FACTOR, form)
-    if result is CodeCheck.LOCKED:
-        return _security_code_locked(user) or redirect(url_for("auth.sign_in"))
-    if result is CodeCheck.OK:
-        session["recovering_factor_for"] = user.id
-        return redirect(url_for("recovery.choose_security_codes"))
-    return render_template(
-        "auth/recovery/check_your_email.html",
-        form=form,
-        email=user.email,
-        back_url=url_for("recovery.lost_security_codes"),
-        send_again_url=url_for("recovery.lost_security_codes"),
+    return _ask_for_email_code(
+        "password_ok_for",
+        CHANGE_SECOND_FACTOR,
+        "recovery.lost_security_codes",
+        "recovering_factor_for",
+        "recovery.choose_security_codes",
     )
 
 
