@@ -6,64 +6,28 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, select
 
-from idp import create_app
 from idp.admin.audit_trail import open_range, parse_moment, stream_records
 from idp.extensions import db
 from idp.models import AuditEvent
 from idp.models._types import utcnow
-from idp.services import current_services
 from tests.admin.conftest import ACTOR, RunCommand, audit_events
-from tests.backends import require_postgres
-from tests.conftest import app_config
+from tests.backends import SQLITE_AND_POSTGRES, migrated_app_on
 
 BASE = datetime(2026, 3, 30, 12, 0, 0)
 
 
-@pytest.fixture(
-    scope="module",
-    params=[pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)],
-)
+@pytest.fixture(scope="module", params=SQLITE_AND_POSTGRES)
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    tmp_path = tmp_path_factory.mktemp(f"audit-{request.param}")
-    admin_url: str | None = None
-    database_name = f"idp_audit_{uuid.uuid4().hex[:12]}"
-    if request.param == "sqlite":
-        database_url = f"sqlite:///{tmp_path / 'idp.sqlite3'}"
-    else:
-        admin_url = require_postgres()
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{database_name}"'))
-        admin.dispose()
-        database_url = make_url(admin_url).set(database=database_name).render_as_string(hide_password=False)
-    application = create_app(app_config(tmp_path, database_url=database_url))
-    try:
-        with application.app_context():
-            upgrade()
+    with migrated_app_on(request.param, tmp_path_factory, "audit") as application:
         yield application
-    finally:
-        with application.app_context():
-            db.session.remove()
-            db.engine.dispose()
-            store: Any = current_services().store
-            store.dispose()
-        if admin_url is not None:
-            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def add_events(app: Flask, count: int, start: datetime = BASE, step: timedelta = timedelta(minutes=1)) -> None:

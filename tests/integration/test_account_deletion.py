@@ -9,52 +9,21 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, select
 
-from idp import create_app, notify
+from idp import notify
 from idp.account.deletion import delete_account
 from idp.extensions import db
 from idp.models import AuditEvent, Client, OutboxMessage, Passkey, RelyingPartySignIn, User
 from idp.notify.messages import EMAIL_CODE, PASSWORD_CHANGED, SMS_CODE
-from idp.services import current_services, outbox_delivery_round
-from tests.backends import require_postgres
-from tests.conftest import app_config
+from idp.services import outbox_delivery_round
+from tests.backends import SQLITE_AND_POSTGRES, migrated_app_on
 
 
-@pytest.fixture(
-    scope="module",
-    params=[pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)],
-)
+@pytest.fixture(scope="module", params=SQLITE_AND_POSTGRES)
 def deleting_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    tmp_path = tmp_path_factory.mktemp(f"deletion-{request.param}")
-    admin_url: str | None = None
-    database_name = f"idp_deletion_{uuid.uuid4().hex[:12]}"
-    if request.param == "sqlite":
-        database_url = f"sqlite:///{tmp_path / 'idp.sqlite3'}"
-    else:
-        admin_url = require_postgres()
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{database_name}"'))
-        admin.dispose()
-        database_url = make_url(admin_url).set(database=database_name).render_as_string(hide_password=False)
-    application = create_app(app_config(tmp_path, database_url=database_url))
-    try:
-        with application.app_context():
-            upgrade()
+    with migrated_app_on(request.param, tmp_path_factory, "deletion") as application:
         yield application
-    finally:
-        with application.app_context():
-            db.session.remove()
-            db.engine.dispose()
-            store: Any = current_services().store
-            store.dispose()
-        if admin_url is not None:
-            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def _earlier_messages(app: Flask, email: str, phone: str) -> None:

@@ -20,58 +20,24 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from flask import Flask
-from flask_migrate import upgrade
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, delete, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Column, Integer, MetaData, Table, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from idp import create_app
 from idp.extensions import db
 from idp.keys.keyring import Keyring, NoActiveKeyError, UnknownKeyError
 from idp.keys.rotation import KeyRuleError, KeyState, kid_for
 from idp.models import Client, SigningKey, User
 from idp.models._types import utcnow
 from idp.services import current_services
-from tests.backends import require_postgres
-from tests.conftest import app_config
+from tests.backends import SQLITE_AND_POSTGRES, migrated_app_on
 
 PUBLISH_PERIOD = timedelta(days=1)
 
 
-@pytest.fixture(
-    scope="module",
-    params=[pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)],
-)
+@pytest.fixture(scope="module", params=SQLITE_AND_POSTGRES)
 def migrated_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    tmp_path = tmp_path_factory.mktemp(f"models-{request.param}")
-    admin_url: str | None = None
-    database_name = f"idp_models_{uuid.uuid4().hex[:12]}"
-    if request.param == "sqlite":
-        database_url = f"sqlite:///{tmp_path / 'idp.sqlite3'}"
-    else:
-        admin_url = require_postgres()
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{database_name}"'))
-        admin.dispose()
-        database_url = make_url(admin_url).set(database=database_name).render_as_string(hide_password=False)
-
-    application = create_app(app_config(tmp_path, database_url=database_url))
-    try:
-        with application.app_context():
-            upgrade()
+    with migrated_app_on(request.param, tmp_path_factory, "models") as application:
         yield application
-    finally:
-        with application.app_context():
-            db.session.remove()
-            db.engine.dispose()
-            store: Any = current_services().store
-            store.dispose()
-        if admin_url is not None:
-            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 @pytest.fixture
