@@ -7,11 +7,13 @@ import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from idp.identity.issuers.base import CheckContext, Refusal
+from idp.identity.issuers.base import CheckContext, FieldKind, FormField, Refusal
 from idp.identity.messages import _l
 from idp.identity.registers.shipped import comparable
 
 MESSAGE_NEEDS_CLAIMED_IDENTITY = _l("We need your name, date of birth and address before this check")
+
+BIRTH_DATE_FIELD = FormField("birth_date", _l("Date of birth"), FieldKind.DATE, hint=_l("For example, 27 3 1985"))
 
 
 def text(answers: Mapping[str, str], name: str) -> str:
@@ -54,6 +56,19 @@ def answer_date(
         refusals.append(Refusal(name, future))
         return None
     return value
+
+
+def answer_birth_date(answers: Mapping[str, str], refusals: list[Refusal], now: datetime) -> date | None:
+    """The citizen's date of birth (BIRTH_DATE_FIELD), which must be a real date in the past."""
+    return answer_date(
+        answers,
+        "birth_date",
+        refusals,
+        missing=_l("Enter your date of birth"),
+        impossible=_l("Your date of birth must be a real date"),
+        future=_l("Your date of birth must be in the past"),
+        now=now,
+    )
 
 
 def required_text(answers: Mapping[str, str], name: str, refusals: list[Refusal], missing: str) -> str:

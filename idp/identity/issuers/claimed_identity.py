@@ -17,8 +17,8 @@ from idp.identity.credentials import (
     CredentialSubject,
     Name,
 )
-from idp.identity.issuers._common import answer_date, required_text
-from idp.identity.issuers.base import CheckContext, CheckResult, FieldKind, FormField, Issuer, Refusal
+from idp.identity.issuers._common import BIRTH_DATE_FIELD, answer_birth_date, required_text
+from idp.identity.issuers.base import CheckContext, CheckResult, FormField, Issuer, Refusal
 from idp.identity.messages import _l
 from idp.identity.registers import Registers
 
@@ -31,7 +31,7 @@ class ClaimedIdentityIssuer(Issuer):
         return (
             FormField("given_names", _l("First names"), autocomplete="given-name"),
             FormField("family_name", _l("Last name"), autocomplete="family-name"),
-            FormField("birth_date", _l("Date of birth"), FieldKind.DATE, hint=_l("For example, 27 3 1985")),
+            BIRTH_DATE_FIELD,
         )
 
     def check(
@@ -40,15 +40,7 @@ class ClaimedIdentityIssuer(Issuer):
         refusals: list[Refusal] = []
         given = required_text(answers, "given_names", refusals, _l("Enter your first names"))
         family = required_text(answers, "family_name", refusals, _l("Enter your last name"))
-        born = answer_date(
-            answers,
-            "birth_date",
-            refusals,
-            missing=_l("Enter your date of birth"),
-            impossible=_l("Your date of birth must be a real date"),
-            future=_l("Your date of birth must be in the past"),
-            now=now,
-        )
+        born = answer_birth_date(answers, refusals, now)
         if refusals or born is None:
             return CheckResult.refused(*refusals)
         subject = CredentialSubject(name=(Name.of(given, family),), birth_date=(BirthDate(born.isoformat()),))

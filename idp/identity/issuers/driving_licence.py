@@ -20,7 +20,17 @@ from idp.identity.credentials import (
     identity_check,
 )
 from idp.identity.formats import driving_licence_numbers, postcodes
-from idp.identity.issuers._common import answer_date, compact, required_text, same_name, text, today, txn
+from idp.identity.issuers._common import (
+    BIRTH_DATE_FIELD,
+    answer_birth_date,
+    answer_date,
+    compact,
+    required_text,
+    same_name,
+    text,
+    today,
+    txn,
+)
 from idp.identity.issuers.base import CheckContext, CheckResult, FieldKind, FormField, Issuer, Refusal
 from idp.identity.messages import _l
 from idp.identity.registers import DrivingLicenceRecord, Registers
@@ -36,7 +46,7 @@ class DrivingLicenceIssuer(Issuer):
         return (
             FormField("surname", _l("Surname"), autocomplete="family-name"),
             FormField("given_names", _l("First names"), autocomplete="given-name"),
-            FormField("birth_date", _l("Date of birth"), FieldKind.DATE, hint=_l("For example, 27 3 1985")),
+            BIRTH_DATE_FIELD,
             FormField("issue_date", _l("Issue date"), FieldKind.DATE, hint=_l("This is date 4a on your licence")),
             FormField("expiry_date", _l("Valid to"), FieldKind.DATE, hint=_l("This is date 4b on your licence")),
             FormField(
@@ -56,15 +66,7 @@ class DrivingLicenceIssuer(Issuer):
         given = required_text(
             answers, "given_names", refusals, _l("Enter your first names as they appear on your licence")
         )
-        born = answer_date(
-            answers,
-            "birth_date",
-            refusals,
-            missing=_l("Enter your date of birth"),
-            impossible=_l("Your date of birth must be a real date"),
-            future=_l("Your date of birth must be in the past"),
-            now=now,
-        )
+        born = answer_birth_date(answers, refusals, now)
         issued = answer_date(
             answers,
             "issue_date",

@@ -21,7 +21,16 @@ from idp.identity.credentials import (
     identity_check,
 )
 from idp.identity.formats import mrz
-from idp.identity.issuers._common import answer_date, compact, required_text, same_name, today, txn
+from idp.identity.issuers._common import (
+    BIRTH_DATE_FIELD,
+    answer_birth_date,
+    answer_date,
+    compact,
+    required_text,
+    same_name,
+    today,
+    txn,
+)
 from idp.identity.issuers.base import CheckContext, CheckResult, FieldKind, FormField, Issuer, Refusal
 from idp.identity.messages import _l
 from idp.identity.registers import PassportRecord, Registers
@@ -38,7 +47,7 @@ class PassportIssuer(Issuer):
             FormField("passport_number", _l("Passport number"), hint=_l("For example, 123456789")),
             FormField("surname", _l("Surname"), autocomplete="family-name"),
             FormField("given_names", _l("Given names"), autocomplete="given-name"),
-            FormField("birth_date", _l("Date of birth"), FieldKind.DATE, hint=_l("For example, 27 3 1985")),
+            BIRTH_DATE_FIELD,
             FormField("expiry_date", _l("Expiry date"), FieldKind.DATE, hint=_l("For example, 27 3 2031")),
         )
 
@@ -59,15 +68,7 @@ class PassportIssuer(Issuer):
         given = required_text(
             answers, "given_names", refusals, _l("Enter your given names as they appear on your passport")
         )
-        born = answer_date(
-            answers,
-            "birth_date",
-            refusals,
-            missing=_l("Enter your date of birth"),
-            impossible=_l("Your date of birth must be a real date"),
-            future=_l("Your date of birth must be in the past"),
-            now=now,
-        )
+        born = answer_birth_date(answers, refusals, now)
         expiry = answer_date(
             answers,
             "expiry_date",
