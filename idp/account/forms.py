@@ -64,23 +64,6 @@ class NewEmailForm(FlaskForm):
             raise ValidationError(_l("Enter an email address in the correct format, like name@example.com"))
 
 
-class EmailCodeForm(FlaskForm):
-    code = StringField(
-        _l("Enter the 6 digit security code"),
-        widget=GovTextInput(),
-        filters=[lambda v: (v or "").replace(" ", "").strip()],
-        validators=[DataRequired(message=_l("Enter the security code"))],
-    )
-    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
-
-    def validate_code(self, field: StringField) -> None:
-        value = field.data or ""
-        if not value.isdigit():
-            raise ValidationError(_l("The security code must only include numbers"))
-        if len(value) != 6:
-            raise ValidationError(_l("Enter the security code using only 6 digits"))
-
-
 class ChooseSecurityCodesForm(FlaskForm):
     method = RadioField(
         _l("How do you want to get security codes?"),

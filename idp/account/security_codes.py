@@ -15,10 +15,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from idp import audit, notify
-from idp.account.forms import ChooseSecurityCodesForm, EmailCodeForm
+from idp.account.forms import ChooseSecurityCodesForm
 from idp.auth import totp
 from idp.auth.codes import VERIFY_PHONE, CodeCheck, CodeRequestsLocked
-from idp.auth.forms import MobileNumberForm, SecurityCodeForm
+from idp.auth.forms import MobileNumberForm, SecurityCodeForm, SentCodeForm
 from idp.auth.limits import CODE_REQUEST, SECURITY_CODE
 from idp.extensions import db
 from idp.models import User
@@ -124,7 +124,7 @@ def check_phone(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
     number = session.get(_NEW_PHONE)
     if not number:
         return redirect(url_for(f"{journey.blueprint}.new_phone_number"))
-    form = EmailCodeForm()
+    form = SentCodeForm()
     form.code.label.text = _("Enter the 6 digit security code sent to your phone")
     if form.validate_on_submit():
         result = current_services().codes.check(VERIFY_PHONE, user.id, form.code.data or "")

@@ -23,13 +23,12 @@ from idp.account.deletion import delete_account
 from idp.account.forms import (
     ChangePasswordForm,
     DeleteAccountForm,
-    EmailCodeForm,
     NewEmailForm,
     SignOutEverywhereForm,
 )
 from idp.account.security_codes import NewFactorJourney, locked_page, used_code_message, wrong_code_message
 from idp.auth.codes import CHANGE_EMAIL, CodeCheck, CodeRequestsLocked
-from idp.auth.forms import PasswordForm, normalise_email
+from idp.auth.forms import PasswordForm, SentCodeForm, normalise_email
 from idp.auth.limits import CODE_REQUEST, PASSWORD, SECURITY_CODE
 from idp.auth.phone_numbers import last_digits
 from idp.extensions import db
@@ -238,7 +237,7 @@ def check_new_email() -> ResponseReturnValue:
     locked = _locked(user, SECURITY_CODE)
     if locked:
         return locked
-    form = EmailCodeForm()
+    form = SentCodeForm()
     if form.validate_on_submit():
         result = current_services().codes.check(CHANGE_EMAIL, user.id, form.code.data or "")
         if result is CodeCheck.LOCKED:

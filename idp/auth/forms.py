@@ -81,42 +81,36 @@ _PASSWORD_PROBLEMS = {
 }
 
 
-def _check_code_format(field: StringField) -> None:
-    value = field.data or ""
-    if not value.isdigit():
-        raise ValidationError(_l("The security code must only include numbers"))
-    if len(value) != 6:
-        raise ValidationError(_l("Enter the security code using only 6 digits"))
+def _six_digit_code(label: str) -> StringField:
+    return StringField(
+        label,
+        widget=GovTextInput(),
+        filters=[lambda v: (v or "").replace(" ", "").strip()],
+        validators=[DataRequired(message=_l("Enter the security code"))],
+    )
 
 
-class SecurityCodeForm(FlaskForm):
+class _CodeForm(FlaskForm):
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
+
+    def validate_code(self, field: StringField) -> None:
+        value = field.data or ""
+        if not value.isdigit():
+            raise ValidationError(_l("The security code must only include numbers"))
+        if len(value) != 6:
+            raise ValidationError(_l("Enter the security code using only 6 digits"))
+
+
+class SecurityCodeForm(_CodeForm):
     """A code from an authenticator app."""
 
-    code = StringField(
-        _l("Enter the 6 digit security code shown in your authenticator app"),
-        widget=GovTextInput(),
-        filters=[lambda v: (v or "").replace(" ", "").strip()],
-        validators=[DataRequired(message=_l("Enter the security code"))],
-    )
-    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
-
-    def validate_code(self, field: StringField) -> None:
-        _check_code_format(field)
+    code = _six_digit_code(_l("Enter the 6 digit security code shown in your authenticator app"))
 
 
-class SentCodeForm(FlaskForm):
+class SentCodeForm(_CodeForm):
     """A code sent by email or text message."""
 
-    code = StringField(
-        _l("Enter the 6 digit security code"),
-        widget=GovTextInput(),
-        filters=[lambda v: (v or "").replace(" ", "").strip()],
-        validators=[DataRequired(message=_l("Enter the security code"))],
-    )
-    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
-
-    def validate_code(self, field: StringField) -> None:
-        _check_code_format(field)
+    code = _six_digit_code(_l("Enter the 6 digit security code"))
 
 
 class SendCodeAgainForm(FlaskForm):

@@ -14,10 +14,9 @@ from flask_wtf import FlaskForm
 
 from idp import audit, notify
 from idp.account import security_codes
-from idp.account.forms import EmailCodeForm
 from idp.account.security_codes import NewFactorJourney, locked_page, used_code_message, wrong_code_message
 from idp.auth.codes import CHANGE_SECOND_FACTOR, RESET_PASSWORD, CodeCheck, CodeRequestsLocked
-from idp.auth.forms import NewPasswordForm, normalise_email
+from idp.auth.forms import NewPasswordForm, SentCodeForm, normalise_email
 from idp.auth.limits import CODE_REQUEST, SECURITY_CODE
 from idp.auth.views import (
     FACTOR_RESET,
@@ -52,7 +51,7 @@ def _send_code(user: User, purpose: str, message: str, then: str) -> ResponseRet
     return redirect(url_for(then))
 
 
-def _check_code(user: User, purpose: str, form: EmailCodeForm) -> CodeCheck | None:
+def _check_code(user: User, purpose: str, form: SentCodeForm) -> CodeCheck | None:
     """The result of the code the citizen entered, with the error set on the form; None when not submitted."""
     if not form.validate_on_submit():
         return None
@@ -90,7 +89,7 @@ def _ask_for_email_code(
     locked = _security_code_locked(user)
     if locked:
         return locked
-    form = EmailCodeForm()
+    form = SentCodeForm()
     result = _check_code(user, purpose, form)
     if result is CodeCheck.LOCKED:
         return _security_code_locked(user) or redirect(url_for("auth.sign_in"))
