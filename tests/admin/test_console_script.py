@@ -10,6 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from idp import create_app
+from idp.extensions import db
+from idp.notify import send
+from idp.notify.messages import EMAIL_CODE
+
 IDP = Path(sys.executable).with_name("idp")
 
 
@@ -45,3 +50,23 @@ def test_operator_commands_run_from_the_console_script(tmp_path: Path) -> None:
     unknown = run_idp("users", "show", "nobody@example.com", environment=environment)
     assert unknown.returncode != 0
     assert "Traceback" not in unknown.stderr
+
+    queue_a_welsh_email_code(environment)
+    worker = run_idp("worker", "--once", environment=environment)
+    assert worker.returncode == 0, worker.stderr
+    assert worker.stdout.strip() == "delivered 1"
+
+
+def queue_a_welsh_email_code(environment: dict[str, str]) -> None:
+    application = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": environment["DATABASE_URL"],
+            "REDIS_URL": "",
+            "IDP_ENV": "test",
+            "IDP_MASTER_KEY": environment["IDP_MASTER_KEY"],
+            "IDP_OUTBOX_IN_PROCESS": False,
+        }
+    )
+    with application.app_context():
+        send(EMAIL_CODE, "citizen@example.com", locale="cy", code="123456")
+        db.session.commit()
