@@ -288,15 +288,26 @@ def _text_message_code(user: User) -> ResponseReturnValue:
         if result is CodeCheck.LOCKED:
             return _lockout_page(SECURITY_CODE, user.id)
         form.code.errors = [_code_error(result)]
+    return _check_phone_page(
+        form,
+        user.phone_number or "",
+        resend_url=url_for("auth.send_sign_in_code_again"),
+        back_url=url_for("auth.sign_in"),
+        lost_codes_url=url_for("recovery.lost_security_codes"),
+    )
+
+
+def _check_phone_page(form: SentCodeForm, phone_number: str, resend_url: str, back_url: str, **links: str) -> str:
+    """The page asking for the code sent to phone_number; links: lost_codes_url or change_number_url."""
     return render_template(
         "auth/check_phone.html",
         form=form,
         resend_form=SendCodeAgainForm(),
-        resend_url=url_for("auth.send_sign_in_code_again"),
-        last_digits=last_digits(user.phone_number or ""),
+        resend_url=resend_url,
+        last_digits=last_digits(phone_number),
         sent_again=session.pop(CODE_SENT_AGAIN, False),
-        back_url=url_for("auth.sign_in"),
-        lost_codes_url=url_for("recovery.lost_security_codes"),
+        back_url=back_url,
+        **links,
     )
 
 
@@ -486,13 +497,10 @@ def check_phone() -> ResponseReturnValue:
         if result is CodeCheck.LOCKED:
             return _lockout_page(SECURITY_CODE, user.id)
         form.code.errors = [_code_error(result)]
-    return render_template(
-        "auth/check_phone.html",
-        form=form,
-        resend_form=SendCodeAgainForm(),
+    return _check_phone_page(
+        form,
+        number,
         resend_url=url_for("auth.send_phone_code_again"),
-        last_digits=last_digits(number),
-        sent_again=session.pop(CODE_SENT_AGAIN, False),
         back_url=url_for("auth.set_up_text_message"),
         change_number_url=url_for("auth.set_up_text_message"),
     )
