@@ -234,9 +234,7 @@ def verified(tokens: Iterable[str], user_id: str) -> list[VerifiedCredential]:
         return []
     keyring = current_services().keyring
     trusted = identity_services().trusted
-    seen: dict[tuple[str, str], VerifiedCredential | None] = (
-        g.setdefault("verified_credentials", {}) if has_request_context() else {}
-    )
+    seen = _verified_this_request()
     found = []
     for token in pending:
         key = (token, user_id)
@@ -250,6 +248,11 @@ def verified(tokens: Iterable[str], user_id: str) -> list[VerifiedCredential]:
         if credential is not None:
             found.append(credential)
     return found
+
+
+def _verified_this_request() -> dict[tuple[str, str], VerifiedCredential | None]:
+    """(token, subject) → its verified credential, or None when it does not verify."""
+    return g.setdefault("verified_credentials", {}) if has_request_context() else {}
 
 
 def _now(moment: float) -> datetime:
@@ -375,10 +378,14 @@ def run_check(
         message = _translate(first.message, first.params) if first else gettext("Check your answers and try again")
         return CheckRun(refusal=Refusal(first.field if first else None, message))
     try:
-        verify_credential(result.credential_jwt, current_services().keyring, services.trusted, subject=state.user_id)
+        credential = verify_credential(
+            result.credential_jwt, current_services().keyring, services.trusted, subject=state.user_id
+        )
     except CredentialRejected as rejected:
         log.warning("The %s check issued a credential that does not verify: %s", name, rejected.reason)
         return CheckRun(refusal=Refusal(None, gettext("We could not check your details. Try again later.")))
+    # The journey reads it straight back (`decide`) in this request: verified once is enough.
+    _verified_this_request()[(result.credential_jwt, state.user_id)] = credential
     return CheckRun(credential=result.credential_jwt)
 
 
