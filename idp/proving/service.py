@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 from idp.extensions import db
 from idp.identity import decision as identity_decision
 from idp.identity import gpg45
-from idp.identity.contra_indicators import Mitigation
+from idp.identity.contra_indicators import CONTRA_INDICATORS, Mitigation
 from idp.identity.contra_indicators import Outcome as CiOutcome
 from idp.identity.credentials import (
     CredentialRejected,
@@ -425,8 +425,6 @@ def decide(user_id: str, state: ProvingState, levels: Sequence[str], moment: flo
 
 
 def _mitigation_of(code: str) -> Mitigation | None:
-    from idp.identity.contra_indicators import CONTRA_INDICATORS
-
     found = CONTRA_INDICATORS.get(code)
     return found.mitigation if found else None
 
