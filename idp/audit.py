@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, has_request_context
-
 from idp.extensions import db
+from idp.logs import request_id
 from idp.models.audit import AuditEvent
 
 
@@ -18,9 +17,13 @@ def record(
     client_id: str | None = None,
     **details: Any,
 ) -> None:
-    request_id = g.get("request_id") if has_request_context() else None
     db.session.add(
         AuditEvent(
-            event=event, actor=actor, user_id=user_id, client_id=client_id, request_id=request_id, details=details
+            event=event,
+            actor=actor,
+            user_id=user_id,
+            client_id=client_id,
+            request_id=request_id.get(),
+            details=details,
         )
     )

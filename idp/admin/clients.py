@@ -259,11 +259,6 @@ def update(client_id: str, registration: Path | None, as_json: bool, **options: 
     """Change a service's registration: only the options given change."""
     client = _find(client_id)
     given = _fields_from_options(options)
-    current = {
-        **client.registration(),
-        "ReturnCodesEnabled": client.return_codes_enabled,
-        "ClientSecret": client.client_secret_hash,
-    }
     if registration is not None:
         if given:
             raise click.UsageError("give either --registration or registration options, not both")
@@ -271,13 +266,16 @@ def update(client_id: str, registration: Path | None, as_json: bool, **options: 
         if data.get("ClientID") != client_id:
             raise RegistrationError(f"the file's ClientID {data.get('ClientID')} is not {client_id}")
         data.setdefault("ClientSecret", client.client_secret_hash)
-        base_dir = Path.cwd()
     else:
         if not given:
             raise click.UsageError("nothing to change: give registration options or --registration")
-        data = {**current, **given}
-        base_dir = Path.cwd()
-    fields = client_fields_from_registration(data, base_dir)
+        data = {
+            **client.registration(),
+            "ReturnCodesEnabled": client.return_codes_enabled,
+            "ClientSecret": client.client_secret_hash,
+            **given,
+        }
+    fields = client_fields_from_registration(data, Path.cwd())
     secret = None
     if fields["token_auth_method"] == "client_secret_post" and not fields["client_secret_hash"]:
         secret, fields["client_secret_hash"] = new_client_secret()

@@ -69,7 +69,7 @@ class PublishedDocuments:
         self,
         wsgi_app: WSGIApp,
         documents: dict[str, PublishedDocument],
-        count: Callable[[str, str], None] | None = None,
+        count: Callable[[str, str], None],
     ) -> None:
         self._wsgi_app = wsgi_app
         self._documents = documents
@@ -80,7 +80,6 @@ class PublishedDocuments:
         if document is None or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return self._wsgi_app(environ, start_response)
         headers, body = document.response()
-        if self._count is not None:
-            self._count(environ["PATH_INFO"], environ["REQUEST_METHOD"])
+        self._count(environ["PATH_INFO"], environ["REQUEST_METHOD"])
         start_response("200 OK", list(headers))
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]

@@ -36,15 +36,14 @@ def init_app(app: Flask) -> None:
 
     def start_request() -> None:
         g.request_started = time.perf_counter()
-        g.request_id = request_id_from(request.headers.get("X-Request-Id"))
-        g.request_id_token = logs.request_id.set(g.request_id)
+        g.request_id_token = logs.request_id.set(request_id_from(request.headers.get("X-Request-Id")))
 
     # First of all the app's before-request functions, so that everything after it is timed and has the id.
     app.before_request_funcs.setdefault(None, []).insert(0, start_request)
 
     @app.after_request
     def finish_request(response: Response) -> Response:
-        request_id = g.get("request_id")
+        request_id = logs.request_id.get()
         if request_id:
             response.headers["X-Request-Id"] = request_id
         started = g.get("request_started")
