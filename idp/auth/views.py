@@ -115,11 +115,6 @@ def _user_in(key: str) -> User | None:
     return db.session.get(User, user_id) if user_id else None
 
 
-# The names other journeys (passkeys, the account pages) use.
-_finish_sign_in = finish_sign_in
-_pending_user = _user_in
-
-
 # -- limits and lockouts -----------------------------------------------------------------------------------------
 
 
@@ -137,16 +132,6 @@ def _lockout_page(step: str, subject: str, creating_account: bool = False) -> tu
     minutes = max(1, int((until - time.time() + 59) // 60))
     page = render_template("auth/locked.html", minutes=minutes, step=step, creating_account=creating_account)
     return page, 429
-
-
-def _locked_until(step: str, user_id: str) -> float | None:
-    return current_services().limits.locked_until(step, user_id)
-
-
-def _locked_page(until: float, step: str | None = None) -> tuple[str, int]:
-    """The "try again later" page, for a lock that ends at `until` (Unix time)."""
-    minutes = max(1, int((until - time.time() + 59) // 60))
-    return render_template("auth/locked.html", minutes=minutes, step=step, creating_account=False), 429
 
 
 def _send_code(purpose: str, subject: str, message: str, to: str, ttl: int) -> bool:
