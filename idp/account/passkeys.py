@@ -11,11 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import abort
 
 from idp import audit
-from idp.account.views import _check_password, _citizen, _locked, _password_confirmed_recently
+from idp.account.views import _check_password, _citizen, _password_confirmed_recently
+from idp.auth.limits import PASSWORD
 from idp.auth.passkey_forms import NewPasskeyForm, RemovePasskeyForm, RenamePasskeyForm, SkipForm
 from idp.auth.passkey_views import CEREMONY, MESSAGES, begin, ceremonies
 from idp.auth.passkeys import PasskeyRefused, Reason
-from idp.auth.views import allow_forms_to_lead_back_to_the_service
+from idp.auth.views import allow_forms_to_lead_back_to_the_service, lockout_if_locked
 from idp.extensions import db
 from idp.models import Passkey, User
 from idp.web.access import safe_return_path
@@ -164,7 +165,7 @@ def rename(passkey_id: str) -> ResponseReturnValue:
 def remove(passkey_id: str) -> ResponseReturnValue:
     user = _citizen()
     passkey = _own_passkey(user, passkey_id)
-    locked = _locked(user)
+    locked = lockout_if_locked(PASSWORD, user.id)
     if locked:
         return locked
     password_needed = not _password_confirmed_recently()

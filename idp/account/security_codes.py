@@ -20,6 +20,7 @@ from idp.auth import totp
 from idp.auth.codes import VERIFY_PHONE, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import MobileNumberForm, SecurityCodeForm, SentCodeForm
 from idp.auth.limits import CODE_REQUEST, SECURITY_CODE
+from idp.auth.views import lockout_if_locked, lockout_page, qr_data_uri, wrong_code_message
 from idp.extensions import db
 from idp.models import User
 from idp.notify.messages import SMS_CODE
@@ -30,10 +31,6 @@ SMS = "sms"
 
 _NEW_SECRET = "new_factor_totp_secret"
 _NEW_PHONE = "new_factor_phone"
-
-
-def wrong_code_message() -> str:
-    return _("The security code you entered is not correct, or may have expired, try again.")
 
 
 def used_code_message() -> str:
@@ -47,13 +44,6 @@ class NewFactorJourney:
     finish: Callable[[User, str], ResponseReturnValue]  # called with the citizen and the new method
 
 
-def locked_page(step: str, user_id: str) -> tuple[str, int]:
-    """The page saying which step is locked and when to try again (a 429)."""
-    from idp.auth.views import _lockout_page
-
-    return _lockout_page(step, user_id)
-
-
 def choose(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
     form = ChooseSecurityCodesForm()
     if form.validate_on_submit():
@@ -65,11 +55,9 @@ def choose(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
 
 
 def authenticator_app(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
-    from idp.auth.views import _qr_data_uri
-
     services = current_services()
-    if services.limits.locked_until(SECURITY_CODE, user.id):
-        return locked_page(SECURITY_CODE, user.id)
+    if locked := lockout_if_locked(SECURITY_CODE, user.id):
+        return locked
     secret = session.get(_NEW_SECRET)
     if not secret:
         secret = totp.new_secret()
@@ -91,13 +79,13 @@ def authenticator_app(user: User, journey: NewFactorJourney) -> ResponseReturnVa
         audit.record("security_code_failed", actor="citizen", user_id=user.id)
         db.session.commit()
         if services.limits.count_failure(SECURITY_CODE, user.id):
-            return locked_page(SECURITY_CODE, user.id)
+            return lockout_page(SECURITY_CODE, user.id)
         form.code.errors = [wrong_code_message()]
     return render_template(
         "account/new_authenticator_app.html",
         form=form,
         secret=totp.spaced(secret),
-        qr_code=_qr_data_uri(totp.provisioning_uri(secret, user.email)),
+        qr_code=qr_data_uri(totp.provisioning_uri(secret, user.email)),
         back_url=url_for(f"{journey.blueprint}.choose_security_codes"),
     )
 
@@ -110,7 +98,7 @@ def phone_number(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
         try:
             code = codes.issue(VERIFY_PHONE, user.id, ttl=codes.sms_ttl)
         except CodeRequestsLocked:
-            return locked_page(CODE_REQUEST, user.id)
+            return lockout_page(CODE_REQUEST, user.id)
         notify.send(SMS_CODE, to=number, code=code)
         db.session.commit()
         session[_NEW_PHONE] = number
@@ -136,7 +124,7 @@ def check_phone(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
             session.pop(_NEW_PHONE, None)
             return _replaced(user, SMS, journey)
         if result is CodeCheck.LOCKED:
-            return locked_page(SECURITY_CODE, user.id)
+            return lockout_page(SECURITY_CODE, user.id)
         audit.record("security_code_failed", actor="citizen", user_id=user.id)
         db.session.commit()
         form.code.errors = [wrong_code_message() if result is CodeCheck.WRONG else used_code_message()]

@@ -26,11 +26,12 @@ from idp.account.forms import (
     NewEmailForm,
     SignOutEverywhereForm,
 )
-from idp.account.security_codes import NewFactorJourney, locked_page, used_code_message, wrong_code_message
+from idp.account.security_codes import NewFactorJourney, used_code_message
 from idp.auth.codes import CHANGE_EMAIL, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import PasswordForm, SentCodeForm, normalise_email
 from idp.auth.limits import CODE_REQUEST, PASSWORD, SECURITY_CODE
 from idp.auth.phone_numbers import last_digits
+from idp.auth.views import count_failure, lockout_if_locked, lockout_page, wrong_code_message
 from idp.extensions import db
 from idp.models import User
 from idp.notify.messages import CHANGE_EMAIL_CODE, EMAIL_CHANGED, PASSWORD_CHANGED
@@ -106,10 +107,8 @@ def _check_password(user: User, password: str) -> tuple[bool, ResponseReturnValu
     if services.passwords.verify(user.password_hash, password):
         services.limits.clear(PASSWORD, user.id)
         return True, None
-    audit.record("password_failed", actor="citizen", user_id=user.id)
-    db.session.commit()
-    if services.limits.count_failure(PASSWORD, user.id):
-        return False, locked_page(PASSWORD, user.id)
+    if count_failure(PASSWORD, user.id):
+        return False, lockout_page(PASSWORD, user.id)
     return False, None
 
 
@@ -117,11 +116,6 @@ def _end_other_sessions(user_id: str) -> None:
     """Whoever knew the old password is signed out everywhere else; this browser stays signed in."""
     end_every_session(user_id)
     session["signed_in_at"] = time.time() + 0.001
-
-
-def _locked(user: User, step: str = PASSWORD) -> ResponseReturnValue | None:
-    until = current_services().limits.locked_until(step, user.id)
-    return locked_page(step, user.id) if until else None
 
 
 @account_blueprint.get("")
@@ -150,7 +144,7 @@ def confirm_password() -> ResponseReturnValue:
     change = request.args.get("change", "")
     if change not in _CONFIRMED_CHANGES:
         return redirect(url_for("account.overview"))
-    locked = _locked(user)
+    locked = lockout_if_locked(PASSWORD, user.id)
     if locked:
         return locked
     form = PasswordForm()
@@ -168,7 +162,7 @@ def confirm_password() -> ResponseReturnValue:
 @account_blueprint.route("/change-password", methods=["GET", "POST"])
 def change_password() -> ResponseReturnValue:
     user = _citizen()
-    locked = _locked(user)
+    locked = lockout_if_locked(PASSWORD, user.id)
     if locked:
         return locked
     form = ChangePasswordForm()
@@ -221,7 +215,7 @@ def _send_change_email_code(user: User, new_email: str) -> ResponseReturnValue:
     try:
         code = codes.issue(CHANGE_EMAIL, user.id, ttl=codes.email_ttl)
     except CodeRequestsLocked:
-        return locked_page(CODE_REQUEST, user.id)
+        return lockout_page(CODE_REQUEST, user.id)
     notify.send(CHANGE_EMAIL_CODE, to=new_email, code=code)
     db.session.commit()
     session["new_email_pending"] = new_email
@@ -234,14 +228,14 @@ def check_new_email() -> ResponseReturnValue:
     new_email = session.get("new_email_pending")
     if not new_email:
         return redirect(url_for("account.change_email"))
-    locked = _locked(user, SECURITY_CODE)
+    locked = lockout_if_locked(SECURITY_CODE, user.id)
     if locked:
         return locked
     form = SentCodeForm()
     if form.validate_on_submit():
         result = current_services().codes.check(CHANGE_EMAIL, user.id, form.code.data or "")
         if result is CodeCheck.LOCKED:
-            return _locked(user, SECURITY_CODE) or redirect(url_for("account.overview"))
+            return lockout_if_locked(SECURITY_CODE, user.id) or redirect(url_for("account.overview"))
         if result is CodeCheck.OK:
             return _change_email_to(user, new_email)
         audit.record("email_code_failed", actor="citizen", user_id=user.id)
@@ -336,7 +330,7 @@ def sign_out_everywhere_page() -> ResponseReturnValue:
 @account_blueprint.route("/delete", methods=["GET", "POST"])
 def delete() -> ResponseReturnValue:
     user = _citizen()
-    locked = _locked(user)
+    locked = lockout_if_locked(PASSWORD, user.id)
     if locked:
         return locked
     form = DeleteAccountForm()

@@ -21,11 +21,12 @@ from idp.auth.passkeys import Authenticated, Ceremony, PasskeyCeremonies, Passke
 from idp.auth.views import (
     PASSWORD_OK_FOR,
     _carry_on_signed_in,
-    _count_failure,
-    _lockout_page,
     _user_in,
     allow_forms_to_lead_back_to_the_service,
+    count_failure,
     finish_sign_in,
+    lockout_if_locked,
+    lockout_page,
     start_security_code,
 )
 from idp.extensions import db
@@ -126,8 +127,8 @@ def record_refusal(refused: PasskeyRefused, purpose: str) -> ResponseReturnValue
         audit.record(
             "passkey_refused", actor="citizen", user_id=refused.user_id, purpose=purpose, reason=refused.reason
         )
-    if refused.reason in FAILED_ASSERTIONS and _count_failure(LOCKOUT_STEP, refused.user_id):
-        return _lockout_page(LOCKOUT_STEP, refused.user_id)
+    if refused.reason in FAILED_ASSERTIONS and count_failure(LOCKOUT_STEP, refused.user_id):
+        return lockout_page(LOCKOUT_STEP, refused.user_id)
     db.session.commit()
     return None
 
@@ -167,11 +168,10 @@ def _authenticate(form: PasskeyAssertionForm, user_id: str | None, purpose: str)
         db.session.rollback()
         form.credential.errors = [str(MESSAGES[Reason.UNKNOWN_CREDENTIAL])]
         return None
-    limits = current_services().limits
-    if limits.locked_until(LOCKOUT_STEP, user.id):
+    if locked := lockout_if_locked(LOCKOUT_STEP, user.id):
         db.session.rollback()
-        return _lockout_page(LOCKOUT_STEP, user.id)
-    limits.clear(LOCKOUT_STEP, user.id)
+        return locked
+    current_services().limits.clear(LOCKOUT_STEP, user.id)
     audit.record("passkey_used", actor="citizen", user_id=user.id, purpose=purpose)
     return user
 
@@ -221,8 +221,8 @@ def second_factor() -> ResponseReturnValue:
         return _carry_on_signed_in() if _posted_again() else redirect(url_for("auth.sign_in"))
     if not has_passkey(user.id):
         return redirect(url_for("auth.security_code"))
-    if current_services().limits.locked_until(LOCKOUT_STEP, user.id):
-        return _lockout_page(LOCKOUT_STEP, user.id)
+    if locked := lockout_if_locked(LOCKOUT_STEP, user.id):
+        return locked
     form = PasskeyAssertionForm()
     if form.validate_on_submit():
         outcome = _authenticate(form, user.id, "second_factor")

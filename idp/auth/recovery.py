@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 
 from idp import audit, notify
 from idp.account import security_codes
-from idp.account.security_codes import NewFactorJourney, locked_page, used_code_message, wrong_code_message
+from idp.account.security_codes import NewFactorJourney, used_code_message
 from idp.auth.codes import CHANGE_SECOND_FACTOR, RESET_PASSWORD, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import NewPasswordForm, SentCodeForm, normalise_email
 from idp.auth.limits import CODE_REQUEST, SECURITY_CODE
@@ -23,6 +23,9 @@ from idp.auth.views import (
     SETTING_UP_BECAUSE,
     _start_second_factor,
     allow_forms_to_lead_back_to_the_service,
+    lockout_if_locked,
+    lockout_page,
+    wrong_code_message,
 )
 from idp.extensions import db
 from idp.models import User
@@ -45,7 +48,7 @@ def _send_code(user: User, purpose: str, message: str, then: str) -> ResponseRet
     try:
         code = codes.issue(purpose, user.id, ttl=codes.email_ttl)
     except CodeRequestsLocked:
-        return locked_page(CODE_REQUEST, user.id)
+        return lockout_page(CODE_REQUEST, user.id)
     notify.send(message, to=user.email, code=code)
     db.session.commit()
     return redirect(url_for(then))
@@ -61,11 +64,6 @@ def _check_code(user: User, purpose: str, form: SentCodeForm) -> CodeCheck | Non
         db.session.commit()
         form.code.errors = [wrong_code_message() if result is CodeCheck.WRONG else used_code_message()]
     return result
-
-
-def _security_code_locked(user: User) -> ResponseReturnValue | None:
-    until = current_services().limits.locked_until(SECURITY_CODE, user.id)
-    return locked_page(SECURITY_CODE, user.id) if until else None
 
 
 def _offer_email_code(signed_in_as: str, purpose: str, message: str, code_page: str, page: str) -> ResponseReturnValue:
@@ -86,13 +84,13 @@ def _ask_for_email_code(
     user = _user_in(signed_in_as)
     if user is None:
         return redirect(url_for("auth.sign_in"))
-    locked = _security_code_locked(user)
+    locked = lockout_if_locked(SECURITY_CODE, user.id)
     if locked:
         return locked
     form = SentCodeForm()
     result = _check_code(user, purpose, form)
     if result is CodeCheck.LOCKED:
-        return _security_code_locked(user) or redirect(url_for("auth.sign_in"))
+        return lockout_if_locked(SECURITY_CODE, user.id) or redirect(url_for("auth.sign_in"))
     if result is CodeCheck.OK:
         session[checked_as] = user.id
         return redirect(url_for(next_page))
