@@ -21,10 +21,10 @@ from idp.auth.limits import CODE_REQUEST, SECURITY_CODE
 from idp.auth.views import (
     FACTOR_RESET,
     SETTING_UP_BECAUSE,
-    _start_second_factor,
     allow_forms_to_lead_back_to_the_service,
     lockout_if_locked,
     lockout_page,
+    start_second_factor,
     wrong_code_message,
 )
 from idp.extensions import db
@@ -38,7 +38,7 @@ recovery_blueprint = Blueprint("recovery", __name__)
 recovery_blueprint.before_request(allow_forms_to_lead_back_to_the_service)
 
 
-def _user_in(key: str) -> User | None:
+def user_in_session(key: str) -> User | None:
     user_id = session.get(key)
     return db.session.get(User, user_id) if user_id else None
 
@@ -68,7 +68,7 @@ def _check_code(user: User, purpose: str, form: SentCodeForm) -> CodeCheck | Non
 
 def _offer_email_code(signed_in_as: str, purpose: str, message: str, code_page: str, page: str) -> ResponseReturnValue:
     """The page that sends a code by email to the citizen named in the session under signed_in_as."""
-    user = _user_in(signed_in_as)
+    user = user_in_session(signed_in_as)
     if user is None:
         return redirect(url_for("auth.sign_in"))
     form = FlaskForm()
@@ -81,7 +81,7 @@ def _ask_for_email_code(
     signed_in_as: str, purpose: str, start_page: str, checked_as: str, next_page: str
 ) -> ResponseReturnValue:
     """The page where the citizen enters the emailed code; a right code names them in the session under checked_as."""
-    user = _user_in(signed_in_as)
+    user = user_in_session(signed_in_as)
     if user is None:
         return redirect(url_for("auth.sign_in"))
     locked = lockout_if_locked(SECURITY_CODE, user.id)
@@ -126,7 +126,7 @@ def reset_password_code() -> ResponseReturnValue:
 
 @recovery_blueprint.route("/reset-password/new-password", methods=["GET", "POST"])
 def new_password() -> ResponseReturnValue:
-    user = _user_in("password_reset_for")
+    user = user_in_session("password_reset_for")
     if user is None or session.get("pending_user_id") != user.id:
         return redirect(url_for("auth.sign_in"))
     form = NewPasswordForm()
@@ -150,7 +150,7 @@ def new_password() -> ResponseReturnValue:
             if not user.mfa_method:
                 session[SETTING_UP_BECAUSE] = FACTOR_RESET
                 return redirect(url_for("auth.choose_security_codes"))
-            return _start_second_factor(user)
+            return start_second_factor(user)
     return render_template("auth/recovery/new_password.html", form=form)
 
 
@@ -181,7 +181,7 @@ def lost_security_codes_code() -> ResponseReturnValue:
 
 def _recovering() -> User | None:
     """The citizen who gave their password and an email code in this session, and nobody else."""
-    user = _user_in("recovering_factor_for")
+    user = user_in_session("recovering_factor_for")
     if user is None or session.get("password_ok_for") != user.id:
         return None
     return user

@@ -99,10 +99,10 @@ def finish_sign_in(user: User, credential_level: str) -> ResponseReturnValue:
     db.session.commit()
     for key in JOURNEY_KEYS:
         session.pop(key, None)
-    return _carry_on_signed_in()
+    return carry_on_signed_in()
 
 
-def _carry_on_signed_in() -> ResponseReturnValue:
+def carry_on_signed_in() -> ResponseReturnValue:
     journey_id = session.get("journey_id")
     if journey_id:
         session["authenticated_for_journey"] = journey_id
@@ -110,7 +110,7 @@ def _carry_on_signed_in() -> ResponseReturnValue:
     return redirect(safe_return_path(session.pop("return_to", None)) or url_for("pages.signed_in"))
 
 
-def _user_in(key: str) -> User | None:
+def user_in_session(key: str) -> User | None:
     user_id = session.get(key)
     return db.session.get(User, user_id) if user_id else None
 
@@ -182,7 +182,7 @@ def start() -> ResponseReturnValue:
             if not user.mfa_method:
                 session[SETTING_UP_BECAUSE] = FACTOR_RESET
                 return redirect(url_for("auth.choose_security_codes"))
-            return _start_second_factor(user)
+            return start_second_factor(user)
     return redirect(url_for("auth.sign_in"))
 
 
@@ -208,7 +208,7 @@ def sign_in() -> ResponseReturnValue:
 
 @auth_blueprint.route("/sign-in/password", methods=["GET", "POST"])
 def password() -> ResponseReturnValue:
-    user = _user_in(PENDING_USER)
+    user = user_in_session(PENDING_USER)
     if user is None:
         return redirect(url_for("auth.sign_in"))
     if locked := lockout_if_locked(PASSWORD, user.id):
@@ -234,11 +234,11 @@ def password() -> ResponseReturnValue:
             return redirect(url_for("auth.choose_security_codes"))
         if not _journey_needs_second_factor():
             return finish_sign_in(user, "Cl")
-        return _start_second_factor(user)
+        return start_second_factor(user)
     return render_template("auth/password.html", form=form, email=user.email)
 
 
-def _start_second_factor(user: User) -> ResponseReturnValue:
+def start_second_factor(user: User) -> ResponseReturnValue:
     """A citizen with a passkey uses it (no text message is sent); the security code remains a link away."""
     from idp.auth.passkey_views import has_passkey
 
@@ -256,11 +256,11 @@ def start_security_code(user: User) -> ResponseReturnValue:
 
 @auth_blueprint.route("/sign-in/security-code", methods=["GET", "POST"])
 def security_code() -> ResponseReturnValue:
-    user = _user_in(PASSWORD_OK_FOR)
+    user = user_in_session(PASSWORD_OK_FOR)
     if user is None:
         signed_in = current_sign_in()
         if signed_in is not None and signed_in.credential_level == "Cl.Cm":
-            return _carry_on_signed_in()  # the form was posted twice: the first one signed the citizen in
+            return carry_on_signed_in()  # the form was posted twice: the first one signed the citizen in
         return redirect(url_for("auth.sign_in"))
     if not user.mfa_method:
         return redirect(url_for("auth.choose_security_codes"))
@@ -325,7 +325,7 @@ def _authenticator_app_code(user: User) -> ResponseReturnValue:
 
 @auth_blueprint.post("/sign-in/security-code/send-again")
 def send_sign_in_code_again() -> ResponseReturnValue:
-    user = _user_in(PASSWORD_OK_FOR)
+    user = user_in_session(PASSWORD_OK_FOR)
     if user is None or user.mfa_method != TEXT_MESSAGE or not user.phone_number:
         return redirect(url_for("auth.sign_in"))
     if SendCodeAgainForm().validate_on_submit():
@@ -400,7 +400,7 @@ def send_email_code_again() -> ResponseReturnValue:
 def create_password() -> ResponseReturnValue:
     email = session.get(NEW_EMAIL)
     if not email:
-        created = _user_in(PASSWORD_OK_FOR)
+        created = user_in_session(PASSWORD_OK_FOR)
         if created is not None and not created.mfa_method:
             return redirect(url_for("auth.choose_security_codes"))  # the form was posted twice
         return redirect(url_for("auth.create_account"))
@@ -430,12 +430,12 @@ def create_password() -> ResponseReturnValue:
 
 def _user_setting_up_factor() -> User | None:
     """The citizen past their password with no second factor; anyone else may not set one up here."""
-    user = _user_in(PASSWORD_OK_FOR)
+    user = user_in_session(PASSWORD_OK_FOR)
     return user if user is not None and not user.mfa_method else None
 
 
 def _not_setting_up() -> ResponseReturnValue:
-    if _user_in(PASSWORD_OK_FOR) is not None:
+    if user_in_session(PASSWORD_OK_FOR) is not None:
         return redirect(url_for("auth.security_code"))
     return redirect(url_for("auth.sign_in"))
 
