@@ -22,9 +22,11 @@ from idp.auth.views import (
     FACTOR_RESET,
     SETTING_UP_BECAUSE,
     allow_forms_to_lead_back_to_the_service,
+    finish_sign_in,
     lockout_if_locked,
     lockout_page,
     start_second_factor,
+    user_in_session,
     wrong_code_message,
 )
 from idp.extensions import db
@@ -36,11 +38,6 @@ from idp.web.citizen_session import end_every_session
 recovery_blueprint = Blueprint("recovery", __name__)
 # A recovered sign-in goes on to the service: the last form's redirect may lead there (CSP form-action).
 recovery_blueprint.before_request(allow_forms_to_lead_back_to_the_service)
-
-
-def user_in_session(key: str) -> User | None:
-    user_id = session.get(key)
-    return db.session.get(User, user_id) if user_id else None
 
 
 def _send_code(user: User, purpose: str, message: str, then: str) -> ResponseReturnValue:
@@ -189,8 +186,6 @@ def _recovering() -> User | None:
 
 def _recovery_of_security_codes() -> NewFactorJourney:
     def finish(user: User, method: str) -> ResponseReturnValue:
-        from idp.auth.views import finish_sign_in
-
         audit.record("mfa_reset", actor="citizen", user_id=user.id, method=method)
         session.pop("recovering_factor_for", None)
         return finish_sign_in(user, "Cl.Cm")
