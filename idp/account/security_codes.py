@@ -20,7 +20,7 @@ from idp.auth import totp
 from idp.auth.codes import VERIFY_PHONE, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import MobileNumberForm, SecurityCodeForm, SentCodeForm
 from idp.auth.limits import CODE_REQUEST, SECURITY_CODE
-from idp.auth.views import lockout_if_locked, lockout_page, qr_data_uri, wrong_code_message
+from idp.auth.views import count_failure, lockout_if_locked, lockout_page, qr_data_uri, wrong_code_message
 from idp.extensions import db
 from idp.models import User
 from idp.notify.messages import SMS_CODE
@@ -33,7 +33,10 @@ _NEW_SECRET = "new_factor_totp_secret"
 _NEW_PHONE = "new_factor_phone"
 
 
-def used_code_message() -> str:
+def sent_code_error(result: CodeCheck) -> str:
+    """What to say about a sent code that was wrong, or expired or already used."""
+    if result is CodeCheck.WRONG:
+        return wrong_code_message()
     return _("The security code has expired or has already been used. Send a new code.")
 
 
@@ -76,9 +79,7 @@ def authenticator_app(user: User, journey: NewFactorJourney) -> ResponseReturnVa
             user.phone_number_verified = False
             session.pop(_NEW_SECRET, None)
             return _replaced(user, AUTH_APP, journey)
-        audit.record("security_code_failed", actor="citizen", user_id=user.id)
-        db.session.commit()
-        if services.limits.count_failure(SECURITY_CODE, user.id):
+        if count_failure(SECURITY_CODE, user.id):
             return lockout_page(SECURITY_CODE, user.id)
         form.code.errors = [wrong_code_message()]
     return render_template(
@@ -127,7 +128,7 @@ def check_phone(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
             return lockout_page(SECURITY_CODE, user.id)
         audit.record("security_code_failed", actor="citizen", user_id=user.id)
         db.session.commit()
-        form.code.errors = [wrong_code_message() if result is CodeCheck.WRONG else used_code_message()]
+        form.code.errors = [sent_code_error(result)]
     return render_template(
         "account/check_phone.html",
         form=form,

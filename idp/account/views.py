@@ -26,12 +26,12 @@ from idp.account.forms import (
     NewEmailForm,
     SignOutEverywhereForm,
 )
-from idp.account.security_codes import NewFactorJourney, used_code_message
+from idp.account.security_codes import NewFactorJourney, sent_code_error
 from idp.auth.codes import CHANGE_EMAIL, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import PasswordForm, SentCodeForm, normalise_email
 from idp.auth.limits import CODE_REQUEST, PASSWORD, SECURITY_CODE
 from idp.auth.phone_numbers import last_digits
-from idp.auth.views import count_failure, lockout_if_locked, lockout_page, wrong_code_message
+from idp.auth.views import count_failure, lockout_if_locked, lockout_page
 from idp.extensions import db
 from idp.models import User
 from idp.notify.messages import CHANGE_EMAIL_CODE, EMAIL_CHANGED, PASSWORD_CHANGED
@@ -240,7 +240,7 @@ def check_new_email() -> ResponseReturnValue:
             return _change_email_to(user, new_email)
         audit.record("email_code_failed", actor="citizen", user_id=user.id)
         db.session.commit()
-        form.code.errors = [wrong_code_message() if result is CodeCheck.WRONG else used_code_message()]
+        form.code.errors = [sent_code_error(result)]
     return render_template("account/check_new_email.html", form=form, email=new_email)
 
 

@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 
 from idp import audit, notify
 from idp.account import security_codes
-from idp.account.security_codes import NewFactorJourney, used_code_message
+from idp.account.security_codes import NewFactorJourney, sent_code_error
 from idp.auth.codes import CHANGE_SECOND_FACTOR, RESET_PASSWORD, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import NewPasswordForm, SentCodeForm, normalise_email
 from idp.auth.limits import CODE_REQUEST, SECURITY_CODE
@@ -27,7 +27,6 @@ from idp.auth.views import (
     lockout_page,
     start_second_factor,
     user_in_session,
-    wrong_code_message,
 )
 from idp.extensions import db
 from idp.models import User
@@ -59,7 +58,7 @@ def _check_code(user: User, purpose: str, form: SentCodeForm) -> CodeCheck | Non
     if result in (CodeCheck.WRONG, CodeCheck.EXPIRED_OR_USED):
         audit.record("email_code_failed", actor="citizen", user_id=user.id)
         db.session.commit()
-        form.code.errors = [wrong_code_message() if result is CodeCheck.WRONG else used_code_message()]
+        form.code.errors = [sent_code_error(result)]
     return result
 
 
