@@ -20,7 +20,14 @@ from idp.auth import totp
 from idp.auth.codes import VERIFY_PHONE, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import MobileNumberForm, SecurityCodeForm, SentCodeForm
 from idp.auth.limits import CODE_REQUEST, SECURITY_CODE
-from idp.auth.views import count_failure, lockout_if_locked, lockout_page, qr_data_uri, wrong_code_message
+from idp.auth.views import (
+    count_failure,
+    lockout_if_locked,
+    lockout_page,
+    qr_data_uri,
+    use_totp_step,
+    wrong_code_message,
+)
 from idp.extensions import db
 from idp.models import User
 from idp.notify.messages import SMS_CODE
@@ -72,7 +79,7 @@ def authenticator_app(user: User, journey: NewFactorJourney) -> ResponseReturnVa
         # app's code used to sign in a moment ago does not block the new app's code of the same time step.
         fingerprint = hashlib.sha256(secret.encode()).hexdigest()[:16]
         if step is not None and services.store.add(f"totp-set-up:{user.id}:{fingerprint}:{step}", b"1", 180):
-            services.store.add(f"totp-used:{user.id}:{step}", b"1", 180)  # nor again to sign in
+            use_totp_step(user.id, step)  # nor again to sign in
             user.totp_secret_encrypted = services.secret_box.seal(secret.encode(), context=f"totp:{user.id}")
             user.mfa_method = AUTH_APP
             user.phone_number = None

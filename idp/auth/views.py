@@ -145,6 +145,14 @@ def _locked_until_page(until: float, step: str, creating_account: bool) -> tuple
     return page, 429
 
 
+def use_totp_step(user_id: str, step: int | None) -> bool:
+    """Whether the code's time step is new for this account, recording it as used.
+
+    RFC 6238 §5.2: "the verifier MUST NOT accept the second attempt of the OTP after the successful validation has
+    been issued for the first OTP"."""
+    return step is not None and current_services().store.add(f"totp-used:{user_id}:{step}", b"1", 180)
+
+
 def _send_code(purpose: str, subject: str, message: str, to: str, ttl: int) -> bool:
     """Send a new code; False when too many were asked for (the CODE_REQUEST step is locked)."""
     try:
@@ -310,11 +318,7 @@ def _authenticator_app_code(user: User) -> ResponseReturnValue:
     form = SecurityCodeForm()
     if form.validate_on_submit() and user.totp_secret_encrypted:
         secret = current_services().secret_box.open(user.totp_secret_encrypted, context=f"totp:{user.id}").decode()
-        step = totp.matching_step(secret, form.code.data or "")
-        # RFC 6238 §5.2: "the verifier MUST NOT accept the second attempt of the OTP after the successful
-        # validation has been issued for the first OTP".
-        fresh = step is not None and current_services().store.add(f"totp-used:{user.id}:{step}", b"1", 180)
-        if fresh:
+        if use_totp_step(user.id, totp.matching_step(secret, form.code.data or "")):
             current_services().limits.clear(SECURITY_CODE, user.id)
             return finish_sign_in(user, "Cl.Cm")
         if count_failure(SECURITY_CODE, user.id):
@@ -525,8 +529,7 @@ def set_up_authenticator_app() -> ResponseReturnValue:
         session[NEW_TOTP_SECRET] = secret
     form = SecurityCodeForm()
     if form.validate_on_submit():
-        step = totp.matching_step(secret, form.code.data or "")
-        if step is None or not current_services().store.add(f"totp-used:{user.id}:{step}", b"1", 180):
+        if not use_totp_step(user.id, totp.matching_step(secret, form.code.data or "")):
             form.code.errors = [wrong_code_message()]
         else:
             user.totp_secret_encrypted = current_services().secret_box.seal(secret.encode(), context=f"totp:{user.id}")
