@@ -11,11 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import abort
 
 from idp import audit
-from idp.account.views import _check_password, _citizen, _locked, _password_confirmed_recently
+from idp.account.views import check_password, password_confirmed_recently, signed_in_citizen
+from idp.auth.limits import PASSWORD
 from idp.auth.passkey_forms import NewPasskeyForm, RemovePasskeyForm, RenamePasskeyForm, SkipForm
 from idp.auth.passkey_views import CEREMONY, MESSAGES, begin, ceremonies
 from idp.auth.passkeys import PasskeyRefused, Reason
-from idp.auth.views import allow_forms_to_lead_back_to_the_service
+from idp.auth.views import allow_forms_to_lead_back_to_the_service, lockout_if_locked
 from idp.extensions import db
 from idp.models import Passkey, User
 from idp.web.access import safe_return_path
@@ -83,7 +84,7 @@ def _register(form: NewPasskeyForm, user: User) -> Passkey | None:
 
 @passkey_account_blueprint.post("/account/passkeys/options")
 def registration_options() -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     existing = [passkey.credential_id for passkey in _passkeys(user)]
     ceremony = ceremonies().start_registration(user_id=user.id, user_name=user.email, existing=existing)
     return begin(ceremony)
@@ -105,7 +106,7 @@ def _after_offer() -> ResponseReturnValue:
 
 @passkey_account_blueprint.route("/create-account/passkey", methods=["GET", "POST"])
 def offer() -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     form = NewPasskeyForm()
     if form.validate_on_submit() and _register(form, user):
         return _after_offer()
@@ -114,7 +115,7 @@ def offer() -> ResponseReturnValue:
 
 @passkey_account_blueprint.post("/create-account/passkey/skip")
 def skip_offer() -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     if SkipForm().validate_on_submit():
         audit.record("passkey_offer_declined", actor="citizen", user_id=user.id)
         db.session.commit()
@@ -130,13 +131,13 @@ def _options_url() -> str:
 
 @passkey_account_blueprint.get("/account/passkeys")
 def manage() -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     return render_template("passkeys/manage.html", passkeys=_passkeys(user))
 
 
 @passkey_account_blueprint.route("/account/passkeys/add", methods=["GET", "POST"])
 def add() -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     form = NewPasskeyForm()
     if form.validate_on_submit():
         passkey = _register(form, user)
@@ -148,7 +149,7 @@ def add() -> ResponseReturnValue:
 
 @passkey_account_blueprint.route("/account/passkeys/<passkey_id>/rename", methods=["GET", "POST"])
 def rename(passkey_id: str) -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     passkey = _own_passkey(user, passkey_id)
     form = RenamePasskeyForm(data={"name": passkey.name})
     if form.validate_on_submit():
@@ -162,19 +163,19 @@ def rename(passkey_id: str) -> ResponseReturnValue:
 
 @passkey_account_blueprint.route("/account/passkeys/<passkey_id>/remove", methods=["GET", "POST"])
 def remove(passkey_id: str) -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     passkey = _own_passkey(user, passkey_id)
-    locked = _locked(user)
+    locked = lockout_if_locked(PASSWORD, user.id)
     if locked:
         return locked
-    password_needed = not _password_confirmed_recently()
+    password_needed = not password_confirmed_recently()
     form = RemovePasskeyForm()
     if form.validate_on_submit():
         if password_needed:
             if not form.password.data:
                 form.password.errors = [_("Enter your password")]
                 return render_template("passkeys/remove.html", form=form, passkey=passkey, password_needed=True)
-            right, lockout = _check_password(user, form.password.data)
+            right, lockout = check_password(user, form.password.data)
             if lockout:
                 return lockout
             if not right:

@@ -20,6 +20,14 @@ from idp.auth import totp
 from idp.auth.codes import VERIFY_PHONE, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import MobileNumberForm, SecurityCodeForm, SentCodeForm
 from idp.auth.limits import CODE_REQUEST, SECURITY_CODE
+from idp.auth.views import (
+    count_failure,
+    lockout_if_locked,
+    lockout_page,
+    qr_data_uri,
+    use_totp_step,
+    wrong_code_message,
+)
 from idp.extensions import db
 from idp.models import User
 from idp.notify.messages import SMS_CODE
@@ -32,11 +40,10 @@ _NEW_SECRET = "new_factor_totp_secret"
 _NEW_PHONE = "new_factor_phone"
 
 
-def wrong_code_message() -> str:
-    return _("The security code you entered is not correct, or may have expired, try again.")
-
-
-def used_code_message() -> str:
+def sent_code_error(result: CodeCheck) -> str:
+    """What to say about a sent code that was wrong, or expired or already used."""
+    if result is CodeCheck.WRONG:
+        return wrong_code_message()
     return _("The security code has expired or has already been used. Send a new code.")
 
 
@@ -45,13 +52,6 @@ class NewFactorJourney:
     blueprint: str  # the endpoints are `<blueprint>.choose_security_codes`, `.new_authenticator_app`, …
     back_url: str
     finish: Callable[[User, str], ResponseReturnValue]  # called with the citizen and the new method
-
-
-def locked_page(step: str, user_id: str) -> tuple[str, int]:
-    """The page saying which step is locked and when to try again (a 429)."""
-    from idp.auth.views import _lockout_page
-
-    return _lockout_page(step, user_id)
 
 
 def choose(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
@@ -65,11 +65,9 @@ def choose(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
 
 
 def authenticator_app(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
-    from idp.auth.views import _qr_data_uri
-
     services = current_services()
-    if services.limits.locked_until(SECURITY_CODE, user.id):
-        return locked_page(SECURITY_CODE, user.id)
+    if locked := lockout_if_locked(SECURITY_CODE, user.id):
+        return locked
     secret = session.get(_NEW_SECRET)
     if not secret:
         secret = totp.new_secret()
@@ -81,23 +79,21 @@ def authenticator_app(user: User, journey: NewFactorJourney) -> ResponseReturnVa
         # app's code used to sign in a moment ago does not block the new app's code of the same time step.
         fingerprint = hashlib.sha256(secret.encode()).hexdigest()[:16]
         if step is not None and services.store.add(f"totp-set-up:{user.id}:{fingerprint}:{step}", b"1", 180):
-            services.store.add(f"totp-used:{user.id}:{step}", b"1", 180)  # nor again to sign in
+            use_totp_step(user.id, step)  # nor again to sign in
             user.totp_secret_encrypted = services.secret_box.seal(secret.encode(), context=f"totp:{user.id}")
             user.mfa_method = AUTH_APP
             user.phone_number = None
             user.phone_number_verified = False
             session.pop(_NEW_SECRET, None)
             return _replaced(user, AUTH_APP, journey)
-        audit.record("security_code_failed", actor="citizen", user_id=user.id)
-        db.session.commit()
-        if services.limits.count_failure(SECURITY_CODE, user.id):
-            return locked_page(SECURITY_CODE, user.id)
+        if count_failure(SECURITY_CODE, user.id):
+            return lockout_page(SECURITY_CODE, user.id)
         form.code.errors = [wrong_code_message()]
     return render_template(
         "account/new_authenticator_app.html",
         form=form,
         secret=totp.spaced(secret),
-        qr_code=_qr_data_uri(totp.provisioning_uri(secret, user.email)),
+        qr_code=qr_data_uri(totp.provisioning_uri(secret, user.email)),
         back_url=url_for(f"{journey.blueprint}.choose_security_codes"),
     )
 
@@ -110,7 +106,7 @@ def phone_number(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
         try:
             code = codes.issue(VERIFY_PHONE, user.id, ttl=codes.sms_ttl)
         except CodeRequestsLocked:
-            return locked_page(CODE_REQUEST, user.id)
+            return lockout_page(CODE_REQUEST, user.id)
         notify.send(SMS_CODE, to=number, code=code)
         db.session.commit()
         session[_NEW_PHONE] = number
@@ -136,10 +132,10 @@ def check_phone(user: User, journey: NewFactorJourney) -> ResponseReturnValue:
             session.pop(_NEW_PHONE, None)
             return _replaced(user, SMS, journey)
         if result is CodeCheck.LOCKED:
-            return locked_page(SECURITY_CODE, user.id)
+            return lockout_page(SECURITY_CODE, user.id)
         audit.record("security_code_failed", actor="citizen", user_id=user.id)
         db.session.commit()
-        form.code.errors = [wrong_code_message() if result is CodeCheck.WRONG else used_code_message()]
+        form.code.errors = [sent_code_error(result)]
     return render_template(
         "account/check_phone.html",
         form=form,

@@ -26,11 +26,12 @@ from idp.account.forms import (
     NewEmailForm,
     SignOutEverywhereForm,
 )
-from idp.account.security_codes import NewFactorJourney, locked_page, used_code_message, wrong_code_message
+from idp.account.security_codes import NewFactorJourney, sent_code_error
 from idp.auth.codes import CHANGE_EMAIL, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import PasswordForm, SentCodeForm, normalise_email
 from idp.auth.limits import CODE_REQUEST, PASSWORD, SECURITY_CODE
 from idp.auth.phone_numbers import last_digits
+from idp.auth.views import count_failure, lockout_if_locked, lockout_page
 from idp.extensions import db
 from idp.models import User
 from idp.notify.messages import CHANGE_EMAIL_CODE, EMAIL_CHANGED, PASSWORD_CHANGED
@@ -75,7 +76,7 @@ def uk_date_time(moment: datetime) -> str:
     )
 
 
-def _citizen() -> User:
+def signed_in_citizen() -> User:
     """The signed-in citizen (the access rule has made sure there is one)."""
     sign_in = current_sign_in()
     user = db.session.get(User, sign_in.user_id) if sign_in else None
@@ -86,7 +87,7 @@ def _citizen() -> User:
     return user
 
 
-def _password_confirmed_recently() -> bool:
+def password_confirmed_recently() -> bool:
     """Sensitive changes need the password again, unless the citizen signed in or gave it a moment ago."""
     sign_in = current_sign_in()
     window = int(current_app.config["IDP_ACCOUNT_CONFIRM_PASSWORD_SECONDS"])
@@ -95,21 +96,19 @@ def _password_confirmed_recently() -> bool:
 
 
 def require_recent_password(change: str) -> Response | None:
-    if _password_confirmed_recently():
+    if password_confirmed_recently():
         return None
     return redirect(url_for("account.confirm_password", change=change))
 
 
-def _check_password(user: User, password: str) -> tuple[bool, ResponseReturnValue | None]:
+def check_password(user: User, password: str) -> tuple[bool, ResponseReturnValue | None]:
     """Whether the password is right; a wrong one counts towards the same lockout as at sign-in."""
     services = current_services()
     if services.passwords.verify(user.password_hash, password):
         services.limits.clear(PASSWORD, user.id)
         return True, None
-    audit.record("password_failed", actor="citizen", user_id=user.id)
-    db.session.commit()
-    if services.limits.count_failure(PASSWORD, user.id):
-        return False, locked_page(PASSWORD, user.id)
+    if count_failure(PASSWORD, user.id):
+        return False, lockout_page(PASSWORD, user.id)
     return False, None
 
 
@@ -119,14 +118,9 @@ def _end_other_sessions(user_id: str) -> None:
     session["signed_in_at"] = time.time() + 0.001
 
 
-def _locked(user: User, step: str = PASSWORD) -> ResponseReturnValue | None:
-    until = current_services().limits.locked_until(step, user.id)
-    return locked_page(step, user.id) if until else None
-
-
 @account_blueprint.get("")
 def overview() -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     services = activity.services_used(user.id)
     names = {service.client_id: service.name for service in services}
     events = []
@@ -146,16 +140,16 @@ def overview() -> ResponseReturnValue:
 
 @account_blueprint.route("/confirm-password", methods=["GET", "POST"])
 def confirm_password() -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     change = request.args.get("change", "")
     if change not in _CONFIRMED_CHANGES:
         return redirect(url_for("account.overview"))
-    locked = _locked(user)
+    locked = lockout_if_locked(PASSWORD, user.id)
     if locked:
         return locked
     form = PasswordForm()
     if form.validate_on_submit():
-        right, lockout = _check_password(user, form.password.data or "")
+        right, lockout = check_password(user, form.password.data or "")
         if lockout:
             return lockout
         if right:
@@ -167,15 +161,15 @@ def confirm_password() -> ResponseReturnValue:
 
 @account_blueprint.route("/change-password", methods=["GET", "POST"])
 def change_password() -> ResponseReturnValue:
-    user = _citizen()
-    locked = _locked(user)
+    user = signed_in_citizen()
+    locked = lockout_if_locked(PASSWORD, user.id)
     if locked:
         return locked
     form = ChangePasswordForm()
     if form.validate_on_submit():
         passwords = current_services().passwords
         new_password = form.password.data or ""
-        right, lockout = _check_password(user, form.current_password.data or "")
+        right, lockout = check_password(user, form.current_password.data or "")
         if lockout:
             return lockout
         if not right:
@@ -201,7 +195,7 @@ def change_password() -> ResponseReturnValue:
 
 @account_blueprint.route("/change-email", methods=["GET", "POST"])
 def change_email() -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     needs_password = require_recent_password("change-email")
     if needs_password:
         return needs_password
@@ -221,7 +215,7 @@ def _send_change_email_code(user: User, new_email: str) -> ResponseReturnValue:
     try:
         code = codes.issue(CHANGE_EMAIL, user.id, ttl=codes.email_ttl)
     except CodeRequestsLocked:
-        return locked_page(CODE_REQUEST, user.id)
+        return lockout_page(CODE_REQUEST, user.id)
     notify.send(CHANGE_EMAIL_CODE, to=new_email, code=code)
     db.session.commit()
     session["new_email_pending"] = new_email
@@ -230,29 +224,29 @@ def _send_change_email_code(user: User, new_email: str) -> ResponseReturnValue:
 
 @account_blueprint.route("/change-email/check-your-email", methods=["GET", "POST"])
 def check_new_email() -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     new_email = session.get("new_email_pending")
     if not new_email:
         return redirect(url_for("account.change_email"))
-    locked = _locked(user, SECURITY_CODE)
+    locked = lockout_if_locked(SECURITY_CODE, user.id)
     if locked:
         return locked
     form = SentCodeForm()
     if form.validate_on_submit():
         result = current_services().codes.check(CHANGE_EMAIL, user.id, form.code.data or "")
         if result is CodeCheck.LOCKED:
-            return _locked(user, SECURITY_CODE) or redirect(url_for("account.overview"))
+            return lockout_if_locked(SECURITY_CODE, user.id) or redirect(url_for("account.overview"))
         if result is CodeCheck.OK:
             return _change_email_to(user, new_email)
         audit.record("email_code_failed", actor="citizen", user_id=user.id)
         db.session.commit()
-        form.code.errors = [wrong_code_message() if result is CodeCheck.WRONG else used_code_message()]
+        form.code.errors = [sent_code_error(result)]
     return render_template("account/check_new_email.html", form=form, email=new_email)
 
 
 @account_blueprint.post("/change-email/send-again")
 def send_new_email_code_again() -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     new_email = session.get("new_email_pending")
     if not new_email:  # the form's CSRF token is checked before any view runs
         return redirect(url_for("account.change_email"))
@@ -294,13 +288,13 @@ def _change_of_security_codes() -> NewFactorJourney:
 
 @account_blueprint.route("/change-security-codes", methods=["GET", "POST"])
 def choose_security_codes() -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     return require_recent_password("change-security-codes") or security_codes.choose(user, _change_of_security_codes())
 
 
 @account_blueprint.route("/change-security-codes/authenticator-app", methods=["GET", "POST"])
 def new_authenticator_app() -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     return require_recent_password("change-security-codes") or security_codes.authenticator_app(
         user, _change_of_security_codes()
     )
@@ -308,7 +302,7 @@ def new_authenticator_app() -> ResponseReturnValue:
 
 @account_blueprint.route("/change-security-codes/phone-number", methods=["GET", "POST"])
 def new_phone_number() -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     return require_recent_password("change-security-codes") or security_codes.phone_number(
         user, _change_of_security_codes()
     )
@@ -316,7 +310,7 @@ def new_phone_number() -> ResponseReturnValue:
 
 @account_blueprint.route("/change-security-codes/check-your-phone", methods=["GET", "POST"])
 def check_phone() -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     return require_recent_password("change-security-codes") or security_codes.check_phone(
         user, _change_of_security_codes()
     )
@@ -324,7 +318,7 @@ def check_phone() -> ResponseReturnValue:
 
 @account_blueprint.route("/sign-out-everywhere", methods=["GET", "POST"])
 def sign_out_everywhere_page() -> ResponseReturnValue:
-    user = _citizen()
+    user = signed_in_citizen()
     form = SignOutEverywhereForm()
     if form.validate_on_submit():
         sign_out_everywhere(user.id, actor="citizen")
@@ -335,13 +329,13 @@ def sign_out_everywhere_page() -> ResponseReturnValue:
 
 @account_blueprint.route("/delete", methods=["GET", "POST"])
 def delete() -> ResponseReturnValue:
-    user = _citizen()
-    locked = _locked(user)
+    user = signed_in_citizen()
+    locked = lockout_if_locked(PASSWORD, user.id)
     if locked:
         return locked
     form = DeleteAccountForm()
     if form.validate_on_submit():
-        right, lockout = _check_password(user, form.password.data or "")
+        right, lockout = check_password(user, form.password.data or "")
         if lockout:
             return lockout
         if right:

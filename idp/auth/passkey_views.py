@@ -20,13 +20,14 @@ from idp.auth.passkey_forms import PasskeyAssertionForm
 from idp.auth.passkeys import Authenticated, Ceremony, PasskeyCeremonies, PasskeyRefused, Reason, RegisteredPasskey
 from idp.auth.views import (
     PASSWORD_OK_FOR,
-    _carry_on_signed_in,
-    _count_failure,
-    _lockout_page,
-    _user_in,
     allow_forms_to_lead_back_to_the_service,
+    carry_on_signed_in,
+    count_failure,
     finish_sign_in,
+    lockout_if_locked,
+    lockout_page,
     start_security_code,
+    user_in_session,
 )
 from idp.extensions import db
 from idp.models import Passkey, User
@@ -126,8 +127,8 @@ def record_refusal(refused: PasskeyRefused, purpose: str) -> ResponseReturnValue
         audit.record(
             "passkey_refused", actor="citizen", user_id=refused.user_id, purpose=purpose, reason=refused.reason
         )
-    if refused.reason in FAILED_ASSERTIONS and _count_failure(LOCKOUT_STEP, refused.user_id):
-        return _lockout_page(LOCKOUT_STEP, refused.user_id)
+    if refused.reason in FAILED_ASSERTIONS and count_failure(LOCKOUT_STEP, refused.user_id):
+        return lockout_page(LOCKOUT_STEP, refused.user_id)
     db.session.commit()
     return None
 
@@ -167,11 +168,10 @@ def _authenticate(form: PasskeyAssertionForm, user_id: str | None, purpose: str)
         db.session.rollback()
         form.credential.errors = [str(MESSAGES[Reason.UNKNOWN_CREDENTIAL])]
         return None
-    limits = current_services().limits
-    if limits.locked_until(LOCKOUT_STEP, user.id):
+    if locked := lockout_if_locked(LOCKOUT_STEP, user.id):
         db.session.rollback()
-        return _lockout_page(LOCKOUT_STEP, user.id)
-    limits.clear(LOCKOUT_STEP, user.id)
+        return locked
+    current_services().limits.clear(LOCKOUT_STEP, user.id)
     audit.record("passkey_used", actor="citizen", user_id=user.id, purpose=purpose)
     return user
 
@@ -188,7 +188,7 @@ def sign_in_options() -> ResponseReturnValue:
 @passkey_sign_in_blueprint.route("/sign-in/passkey", methods=["GET", "POST"])
 def sign_in() -> ResponseReturnValue:
     if _posted_again():
-        return _carry_on_signed_in()
+        return carry_on_signed_in()
     form = PasskeyAssertionForm()
     if form.validate_on_submit():
         outcome = _authenticate(form, None, "sign_in")
@@ -206,7 +206,7 @@ def sign_in() -> ResponseReturnValue:
 
 @passkey_sign_in_blueprint.post("/sign-in/passkey/second-factor/options")
 def second_factor_options() -> ResponseReturnValue:
-    user = _user_in(PASSWORD_OK_FOR)
+    user = user_in_session(PASSWORD_OK_FOR)
     if user is None:
         return json_error(_("Your session has ended. Sign in again."), 401)
     allowed = list(db.session.scalars(select(Passkey.credential_id).where(Passkey.user_id == user.id)))
@@ -216,13 +216,13 @@ def second_factor_options() -> ResponseReturnValue:
 
 @passkey_sign_in_blueprint.route("/sign-in/passkey/second-factor", methods=["GET", "POST"])
 def second_factor() -> ResponseReturnValue:
-    user = _user_in(PASSWORD_OK_FOR)
+    user = user_in_session(PASSWORD_OK_FOR)
     if user is None:
-        return _carry_on_signed_in() if _posted_again() else redirect(url_for("auth.sign_in"))
+        return carry_on_signed_in() if _posted_again() else redirect(url_for("auth.sign_in"))
     if not has_passkey(user.id):
         return redirect(url_for("auth.security_code"))
-    if current_services().limits.locked_until(LOCKOUT_STEP, user.id):
-        return _lockout_page(LOCKOUT_STEP, user.id)
+    if locked := lockout_if_locked(LOCKOUT_STEP, user.id):
+        return locked
     form = PasskeyAssertionForm()
     if form.validate_on_submit():
         outcome = _authenticate(form, user.id, "second_factor")
@@ -241,7 +241,7 @@ def second_factor() -> ResponseReturnValue:
 @passkey_sign_in_blueprint.post("/sign-in/passkey/second-factor/use-security-code")
 def use_security_code() -> ResponseReturnValue:
     """The citizen would rather use a security code: one is sent by text message now, if that is their way."""
-    user = _user_in(PASSWORD_OK_FOR)
+    user = user_in_session(PASSWORD_OK_FOR)
     if user is None or not user.mfa_method:
         return redirect(url_for("auth.sign_in"))
     return start_security_code(user)

@@ -14,15 +14,19 @@ from flask_wtf import FlaskForm
 
 from idp import audit, notify
 from idp.account import security_codes
-from idp.account.security_codes import NewFactorJourney, locked_page, used_code_message, wrong_code_message
+from idp.account.security_codes import NewFactorJourney, sent_code_error
 from idp.auth.codes import CHANGE_SECOND_FACTOR, RESET_PASSWORD, CodeCheck, CodeRequestsLocked
 from idp.auth.forms import NewPasswordForm, SentCodeForm, normalise_email
 from idp.auth.limits import CODE_REQUEST, SECURITY_CODE
 from idp.auth.views import (
     FACTOR_RESET,
     SETTING_UP_BECAUSE,
-    _start_second_factor,
     allow_forms_to_lead_back_to_the_service,
+    finish_sign_in,
+    lockout_if_locked,
+    lockout_page,
+    start_second_factor,
+    user_in_session,
 )
 from idp.extensions import db
 from idp.models import User
@@ -35,17 +39,12 @@ recovery_blueprint = Blueprint("recovery", __name__)
 recovery_blueprint.before_request(allow_forms_to_lead_back_to_the_service)
 
 
-def _user_in(key: str) -> User | None:
-    user_id = session.get(key)
-    return db.session.get(User, user_id) if user_id else None
-
-
 def _send_code(user: User, purpose: str, message: str, then: str) -> ResponseReturnValue:
     codes = current_services().codes
     try:
         code = codes.issue(purpose, user.id, ttl=codes.email_ttl)
     except CodeRequestsLocked:
-        return locked_page(CODE_REQUEST, user.id)
+        return lockout_page(CODE_REQUEST, user.id)
     notify.send(message, to=user.email, code=code)
     db.session.commit()
     return redirect(url_for(then))
@@ -59,18 +58,13 @@ def _check_code(user: User, purpose: str, form: SentCodeForm) -> CodeCheck | Non
     if result in (CodeCheck.WRONG, CodeCheck.EXPIRED_OR_USED):
         audit.record("email_code_failed", actor="citizen", user_id=user.id)
         db.session.commit()
-        form.code.errors = [wrong_code_message() if result is CodeCheck.WRONG else used_code_message()]
+        form.code.errors = [sent_code_error(result)]
     return result
-
-
-def _security_code_locked(user: User) -> ResponseReturnValue | None:
-    until = current_services().limits.locked_until(SECURITY_CODE, user.id)
-    return locked_page(SECURITY_CODE, user.id) if until else None
 
 
 def _offer_email_code(signed_in_as: str, purpose: str, message: str, code_page: str, page: str) -> ResponseReturnValue:
     """The page that sends a code by email to the citizen named in the session under signed_in_as."""
-    user = _user_in(signed_in_as)
+    user = user_in_session(signed_in_as)
     if user is None:
         return redirect(url_for("auth.sign_in"))
     form = FlaskForm()
@@ -83,16 +77,16 @@ def _ask_for_email_code(
     signed_in_as: str, purpose: str, start_page: str, checked_as: str, next_page: str
 ) -> ResponseReturnValue:
     """The page where the citizen enters the emailed code; a right code names them in the session under checked_as."""
-    user = _user_in(signed_in_as)
+    user = user_in_session(signed_in_as)
     if user is None:
         return redirect(url_for("auth.sign_in"))
-    locked = _security_code_locked(user)
+    locked = lockout_if_locked(SECURITY_CODE, user.id)
     if locked:
         return locked
     form = SentCodeForm()
     result = _check_code(user, purpose, form)
     if result is CodeCheck.LOCKED:
-        return _security_code_locked(user) or redirect(url_for("auth.sign_in"))
+        return lockout_if_locked(SECURITY_CODE, user.id) or redirect(url_for("auth.sign_in"))
     if result is CodeCheck.OK:
         session[checked_as] = user.id
         return redirect(url_for(next_page))
@@ -128,7 +122,7 @@ def reset_password_code() -> ResponseReturnValue:
 
 @recovery_blueprint.route("/reset-password/new-password", methods=["GET", "POST"])
 def new_password() -> ResponseReturnValue:
-    user = _user_in("password_reset_for")
+    user = user_in_session("password_reset_for")
     if user is None or session.get("pending_user_id") != user.id:
         return redirect(url_for("auth.sign_in"))
     form = NewPasswordForm()
@@ -152,7 +146,7 @@ def new_password() -> ResponseReturnValue:
             if not user.mfa_method:
                 session[SETTING_UP_BECAUSE] = FACTOR_RESET
                 return redirect(url_for("auth.choose_security_codes"))
-            return _start_second_factor(user)
+            return start_second_factor(user)
     return render_template("auth/recovery/new_password.html", form=form)
 
 
@@ -183,7 +177,7 @@ def lost_security_codes_code() -> ResponseReturnValue:
 
 def _recovering() -> User | None:
     """The citizen who gave their password and an email code in this session, and nobody else."""
-    user = _user_in("recovering_factor_for")
+    user = user_in_session("recovering_factor_for")
     if user is None or session.get("password_ok_for") != user.id:
         return None
     return user
@@ -191,8 +185,6 @@ def _recovering() -> User | None:
 
 def _recovery_of_security_codes() -> NewFactorJourney:
     def finish(user: User, method: str) -> ResponseReturnValue:
-        from idp.auth.views import finish_sign_in
-
         audit.record("mfa_reset", actor="citizen", user_id=user.id, method=method)
         session.pop("recovering_factor_for", None)
         return finish_sign_in(user, "Cl.Cm")

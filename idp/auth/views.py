@@ -99,10 +99,10 @@ def finish_sign_in(user: User, credential_level: str) -> ResponseReturnValue:
     db.session.commit()
     for key in JOURNEY_KEYS:
         session.pop(key, None)
-    return _carry_on_signed_in()
+    return carry_on_signed_in()
 
 
-def _carry_on_signed_in() -> ResponseReturnValue:
+def carry_on_signed_in() -> ResponseReturnValue:
     journey_id = session.get("journey_id")
     if journey_id:
         session["authenticated_for_journey"] = journey_id
@@ -110,43 +110,47 @@ def _carry_on_signed_in() -> ResponseReturnValue:
     return redirect(safe_return_path(session.pop("return_to", None)) or url_for("pages.signed_in"))
 
 
-def _user_in(key: str) -> User | None:
+def user_in_session(key: str) -> User | None:
     user_id = session.get(key)
     return db.session.get(User, user_id) if user_id else None
-
-
-# The names other journeys (passkeys, the account pages) use.
-_finish_sign_in = finish_sign_in
-_pending_user = _user_in
 
 
 # -- limits and lockouts -----------------------------------------------------------------------------------------
 
 
-def _count_failure(step: str, user_id: str) -> bool:
+def count_failure(step: str, user_id: str) -> bool:
     """Audit a wrong answer and count it; True when this one locks the step."""
     audit.record(f"{step}_failed", actor="citizen", user_id=user_id)
     db.session.commit()
     return current_services().limits.count_failure(step, user_id)
 
 
-def _lockout_page(step: str, subject: str, creating_account: bool = False) -> tuple[str, int]:
-    """The "try again later" page for a locked step, saying which step and when it opens again."""
+def lockout_page(step: str, subject: str, creating_account: bool = False) -> tuple[str, int]:
+    """The "try again later" page for a step that has just locked."""
     limits = current_services().limits
     until = limits.locked_until(step, subject) or time.time() + limits.rule(step).lockout_seconds
+    return _locked_until_page(until, step, creating_account)
+
+
+def lockout_if_locked(step: str, subject: str, creating_account: bool = False) -> tuple[str, int] | None:
+    """The "try again later" page when the step is locked, None when it is open."""
+    until = current_services().limits.locked_until(step, subject)
+    return _locked_until_page(until, step, creating_account) if until else None
+
+
+def _locked_until_page(until: float, step: str, creating_account: bool) -> tuple[str, int]:
+    """Saying which step is locked and when it opens again (`until`, Unix time)."""
     minutes = max(1, int((until - time.time() + 59) // 60))
     page = render_template("auth/locked.html", minutes=minutes, step=step, creating_account=creating_account)
     return page, 429
 
 
-def _locked_until(step: str, user_id: str) -> float | None:
-    return current_services().limits.locked_until(step, user_id)
+def use_totp_step(user_id: str, step: int | None) -> bool:
+    """Whether the code's time step is new for this account, recording it as used.
 
-
-def _locked_page(until: float, step: str | None = None) -> tuple[str, int]:
-    """The "try again later" page, for a lock that ends at `until` (Unix time)."""
-    minutes = max(1, int((until - time.time() + 59) // 60))
-    return render_template("auth/locked.html", minutes=minutes, step=step, creating_account=False), 429
+    RFC 6238 §5.2: "the verifier MUST NOT accept the second attempt of the OTP after the successful validation has
+    been issued for the first OTP"."""
+    return step is not None and current_services().store.add(f"totp-used:{user_id}:{step}", b"1", 180)
 
 
 def _send_code(purpose: str, subject: str, message: str, to: str, ttl: int) -> bool:
@@ -163,10 +167,10 @@ def _send_code(purpose: str, subject: str, message: str, to: str, ttl: int) -> b
 def _code_error(result: CodeCheck) -> str:
     if result is CodeCheck.EXPIRED_OR_USED:
         return _("This security code has expired or has already been used. Ask for a new code and try again.")
-    return _wrong_code()
+    return wrong_code_message()
 
 
-def _wrong_code() -> str:
+def wrong_code_message() -> str:
     return _("The security code you entered is not correct, or may have expired, try again.")
 
 
@@ -186,7 +190,7 @@ def start() -> ResponseReturnValue:
             if not user.mfa_method:
                 session[SETTING_UP_BECAUSE] = FACTOR_RESET
                 return redirect(url_for("auth.choose_security_codes"))
-            return _start_second_factor(user)
+            return start_second_factor(user)
     return redirect(url_for("auth.sign_in"))
 
 
@@ -212,23 +216,22 @@ def sign_in() -> ResponseReturnValue:
 
 @auth_blueprint.route("/sign-in/password", methods=["GET", "POST"])
 def password() -> ResponseReturnValue:
-    user = _user_in(PENDING_USER)
+    user = user_in_session(PENDING_USER)
     if user is None:
         return redirect(url_for("auth.sign_in"))
-    limits = current_services().limits
-    if limits.locked_until(PASSWORD, user.id):
-        return _lockout_page(PASSWORD, user.id)
+    if locked := lockout_if_locked(PASSWORD, user.id):
+        return locked
     form = PasswordForm()
     if form.validate_on_submit():
         passwords = current_services().passwords
         # The hash is checked whatever the account's state, so every answer takes the same time.
         correct = passwords.verify(user.password_hash, form.password.data or "")
         if not correct or user.suspended:
-            if _count_failure(PASSWORD, user.id):
-                return _lockout_page(PASSWORD, user.id)
+            if count_failure(PASSWORD, user.id):
+                return lockout_page(PASSWORD, user.id)
             form.password.errors = [_("Incorrect password")]
             return render_template("auth/password.html", form=form, email=user.email)
-        limits.clear(PASSWORD, user.id)
+        current_services().limits.clear(PASSWORD, user.id)
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash(form.password.data or "")
             db.session.commit()
@@ -239,11 +242,11 @@ def password() -> ResponseReturnValue:
             return redirect(url_for("auth.choose_security_codes"))
         if not _journey_needs_second_factor():
             return finish_sign_in(user, "Cl")
-        return _start_second_factor(user)
+        return start_second_factor(user)
     return render_template("auth/password.html", form=form, email=user.email)
 
 
-def _start_second_factor(user: User) -> ResponseReturnValue:
+def start_second_factor(user: User) -> ResponseReturnValue:
     """A citizen with a passkey uses it (no text message is sent); the security code remains a link away."""
     from idp.auth.passkey_views import has_passkey
 
@@ -255,22 +258,22 @@ def _start_second_factor(user: User) -> ResponseReturnValue:
 def start_security_code(user: User) -> ResponseReturnValue:
     if user.mfa_method == TEXT_MESSAGE and user.phone_number:
         if not _send_code(SIGN_IN_SMS, user.id, SMS_CODE, user.phone_number, current_services().codes.sms_ttl):
-            return _lockout_page(CODE_REQUEST, user.id)
+            return lockout_page(CODE_REQUEST, user.id)
     return redirect(url_for("auth.security_code"))
 
 
 @auth_blueprint.route("/sign-in/security-code", methods=["GET", "POST"])
 def security_code() -> ResponseReturnValue:
-    user = _user_in(PASSWORD_OK_FOR)
+    user = user_in_session(PASSWORD_OK_FOR)
     if user is None:
         signed_in = current_sign_in()
         if signed_in is not None and signed_in.credential_level == "Cl.Cm":
-            return _carry_on_signed_in()  # the form was posted twice: the first one signed the citizen in
+            return carry_on_signed_in()  # the form was posted twice: the first one signed the citizen in
         return redirect(url_for("auth.sign_in"))
     if not user.mfa_method:
         return redirect(url_for("auth.choose_security_codes"))
-    if current_services().limits.locked_until(SECURITY_CODE, user.id):
-        return _lockout_page(SECURITY_CODE, user.id)
+    if locked := lockout_if_locked(SECURITY_CODE, user.id):
+        return locked
     if user.mfa_method == TEXT_MESSAGE:
         return _text_message_code(user)
     return _authenticator_app_code(user)
@@ -286,7 +289,7 @@ def _text_message_code(user: User) -> ResponseReturnValue:
             audit.record(f"{SECURITY_CODE}_failed", actor="citizen", user_id=user.id, method=TEXT_MESSAGE)
             db.session.commit()
         if result is CodeCheck.LOCKED:
-            return _lockout_page(SECURITY_CODE, user.id)
+            return lockout_page(SECURITY_CODE, user.id)
         form.code.errors = [_code_error(result)]
     return _check_phone_page(
         form,
@@ -315,27 +318,23 @@ def _authenticator_app_code(user: User) -> ResponseReturnValue:
     form = SecurityCodeForm()
     if form.validate_on_submit() and user.totp_secret_encrypted:
         secret = current_services().secret_box.open(user.totp_secret_encrypted, context=f"totp:{user.id}").decode()
-        step = totp.matching_step(secret, form.code.data or "")
-        # RFC 6238 §5.2: "the verifier MUST NOT accept the second attempt of the OTP after the successful
-        # validation has been issued for the first OTP".
-        fresh = step is not None and current_services().store.add(f"totp-used:{user.id}:{step}", b"1", 180)
-        if fresh:
+        if use_totp_step(user.id, totp.matching_step(secret, form.code.data or "")):
             current_services().limits.clear(SECURITY_CODE, user.id)
             return finish_sign_in(user, "Cl.Cm")
-        if _count_failure(SECURITY_CODE, user.id):
-            return _lockout_page(SECURITY_CODE, user.id)
-        form.code.errors = [_wrong_code()]
+        if count_failure(SECURITY_CODE, user.id):
+            return lockout_page(SECURITY_CODE, user.id)
+        form.code.errors = [wrong_code_message()]
     return render_template("auth/security_code.html", form=form)
 
 
 @auth_blueprint.post("/sign-in/security-code/send-again")
 def send_sign_in_code_again() -> ResponseReturnValue:
-    user = _user_in(PASSWORD_OK_FOR)
+    user = user_in_session(PASSWORD_OK_FOR)
     if user is None or user.mfa_method != TEXT_MESSAGE or not user.phone_number:
         return redirect(url_for("auth.sign_in"))
     if SendCodeAgainForm().validate_on_submit():
         if not _send_code(SIGN_IN_SMS, user.id, SMS_CODE, user.phone_number, current_services().codes.sms_ttl):
-            return _lockout_page(CODE_REQUEST, user.id)
+            return lockout_page(CODE_REQUEST, user.id)
         session[CODE_SENT_AGAIN] = True
     return redirect(url_for("auth.security_code"))
 
@@ -355,7 +354,7 @@ def create_account() -> ResponseReturnValue:
         session[NEW_EMAIL] = email
         session.pop(CONFIRMED_EMAIL, None)
         if not _send_code(VERIFY_EMAIL, email_subject(email), EMAIL_CODE, email, current_services().codes.email_ttl):
-            return _lockout_page(CODE_REQUEST, email_subject(email), creating_account=True)
+            return lockout_page(CODE_REQUEST, email_subject(email), creating_account=True)
         return redirect(url_for("auth.check_email"))
     return render_template("auth/create_account.html", form=form)
 
@@ -368,8 +367,8 @@ def check_email() -> ResponseReturnValue:
     if session.get(CONFIRMED_EMAIL) == email:
         return redirect(url_for("auth.create_password"))  # the form was posted twice
     subject = email_subject(email)
-    if current_services().limits.locked_until(SECURITY_CODE, subject):
-        return _lockout_page(SECURITY_CODE, subject, creating_account=True)
+    if locked := lockout_if_locked(SECURITY_CODE, subject, creating_account=True):
+        return locked
     form = SentCodeForm()
     if form.validate_on_submit():
         result = current_services().codes.check(VERIFY_EMAIL, subject, form.code.data or "")
@@ -377,7 +376,7 @@ def check_email() -> ResponseReturnValue:
             session[CONFIRMED_EMAIL] = email
             return redirect(url_for("auth.create_password"))
         if result is CodeCheck.LOCKED:
-            return _lockout_page(SECURITY_CODE, subject, creating_account=True)
+            return lockout_page(SECURITY_CODE, subject, creating_account=True)
         form.code.errors = [_code_error(result)]
     return render_template(
         "auth/check_email.html",
@@ -396,7 +395,7 @@ def send_email_code_again() -> ResponseReturnValue:
     if SendCodeAgainForm().validate_on_submit():
         subject = email_subject(email)
         if not _send_code(VERIFY_EMAIL, subject, EMAIL_CODE, email, current_services().codes.email_ttl):
-            return _lockout_page(CODE_REQUEST, subject, creating_account=True)
+            return lockout_page(CODE_REQUEST, subject, creating_account=True)
         session[CODE_SENT_AGAIN] = True
     return redirect(url_for("auth.check_email"))
 
@@ -405,7 +404,7 @@ def send_email_code_again() -> ResponseReturnValue:
 def create_password() -> ResponseReturnValue:
     email = session.get(NEW_EMAIL)
     if not email:
-        created = _user_in(PASSWORD_OK_FOR)
+        created = user_in_session(PASSWORD_OK_FOR)
         if created is not None and not created.mfa_method:
             return redirect(url_for("auth.choose_security_codes"))  # the form was posted twice
         return redirect(url_for("auth.create_account"))
@@ -435,12 +434,12 @@ def create_password() -> ResponseReturnValue:
 
 def _user_setting_up_factor() -> User | None:
     """The citizen past their password with no second factor; anyone else may not set one up here."""
-    user = _user_in(PASSWORD_OK_FOR)
+    user = user_in_session(PASSWORD_OK_FOR)
     return user if user is not None and not user.mfa_method else None
 
 
 def _not_setting_up() -> ResponseReturnValue:
-    if _user_in(PASSWORD_OK_FOR) is not None:
+    if user_in_session(PASSWORD_OK_FOR) is not None:
         return redirect(url_for("auth.security_code"))
     return redirect(url_for("auth.sign_in"))
 
@@ -471,7 +470,7 @@ def set_up_text_message() -> ResponseReturnValue:
     if form.validate_on_submit():
         session[NEW_PHONE_NUMBER] = form.e164
         if not _send_code(VERIFY_PHONE, user.id, SMS_CODE, form.e164, current_services().codes.sms_ttl):
-            return _lockout_page(CODE_REQUEST, user.id)
+            return lockout_page(CODE_REQUEST, user.id)
         return redirect(url_for("auth.check_phone"))
     return render_template("auth/set_up_text_message.html", form=form)
 
@@ -484,8 +483,8 @@ def check_phone() -> ResponseReturnValue:
     number = session.get(NEW_PHONE_NUMBER)
     if not number:
         return redirect(url_for("auth.set_up_text_message"))
-    if current_services().limits.locked_until(SECURITY_CODE, user.id):
-        return _lockout_page(SECURITY_CODE, user.id)
+    if locked := lockout_if_locked(SECURITY_CODE, user.id):
+        return locked
     form = SentCodeForm()
     if form.validate_on_submit():
         result = current_services().codes.check(VERIFY_PHONE, user.id, form.code.data or "")
@@ -495,7 +494,7 @@ def check_phone() -> ResponseReturnValue:
             user.mfa_method = TEXT_MESSAGE
             return second_factor_set_up(user, TEXT_MESSAGE)
         if result is CodeCheck.LOCKED:
-            return _lockout_page(SECURITY_CODE, user.id)
+            return lockout_page(SECURITY_CODE, user.id)
         form.code.errors = [_code_error(result)]
     return _check_phone_page(
         form,
@@ -514,7 +513,7 @@ def send_phone_code_again() -> ResponseReturnValue:
         return redirect(url_for("auth.set_up_text_message"))
     if SendCodeAgainForm().validate_on_submit():
         if not _send_code(VERIFY_PHONE, user.id, SMS_CODE, number, current_services().codes.sms_ttl):
-            return _lockout_page(CODE_REQUEST, user.id)
+            return lockout_page(CODE_REQUEST, user.id)
         session[CODE_SENT_AGAIN] = True
     return redirect(url_for("auth.check_phone"))
 
@@ -530,9 +529,8 @@ def set_up_authenticator_app() -> ResponseReturnValue:
         session[NEW_TOTP_SECRET] = secret
     form = SecurityCodeForm()
     if form.validate_on_submit():
-        step = totp.matching_step(secret, form.code.data or "")
-        if step is None or not current_services().store.add(f"totp-used:{user.id}:{step}", b"1", 180):
-            form.code.errors = [_wrong_code()]
+        if not use_totp_step(user.id, totp.matching_step(secret, form.code.data or "")):
+            form.code.errors = [wrong_code_message()]
         else:
             user.totp_secret_encrypted = current_services().secret_box.seal(secret.encode(), context=f"totp:{user.id}")
             user.mfa_method = AUTHENTICATOR_APP
@@ -541,7 +539,7 @@ def set_up_authenticator_app() -> ResponseReturnValue:
         "auth/set_up_authenticator_app.html",
         form=form,
         secret=totp.spaced(secret),
-        qr_code=_qr_data_uri(totp.provisioning_uri(secret, user.email)),
+        qr_code=qr_data_uri(totp.provisioning_uri(secret, user.email)),
     )
 
 
@@ -567,7 +565,7 @@ def account_ready(user: User) -> ResponseReturnValue:
     return finished if has_passkey(user.id) else offer_passkey(finished)
 
 
-def _qr_data_uri(content: str) -> str:
+def qr_data_uri(content: str) -> str:
     image = qrcode.make(content, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = io.BytesIO()
     image.save(buffer)
