@@ -67,6 +67,14 @@ def past_the_passkey_offer(page: Page, destination: str) -> None:
     expect(page).to_have_url(destination, timeout=15000)
 
 
+def give_email_at(page: Page, service: Service, email: str) -> None:
+    """From a service's sign-in button to the One Login page after the email address."""
+    page.goto(service.base_url + "/")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("button", name="Continue").click()
+
+
 def sign_in_at(page: Page, service: Service, holder: AccountHolder, password: str | None = None) -> None:
     page.goto(service.base_url + "/")
     page.get_by_role("button", name="Sign in").click()
@@ -167,10 +175,7 @@ def test_delete_the_account(stack: Stack, page: Page) -> None:
 
     assert signed_out_of(page, fishing), "the fishing service was never told of the deletion"
     # No account any more: the email address leads to creating one.
-    page.goto(fishing.base_url + "/")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Email address").fill(holder.email)
-    page.get_by_role("button", name="Continue").click()
+    give_email_at(page, fishing, holder.email)
     expect(page.get_by_role("heading", name="No GOV.UK One Login found")).to_be_visible()
 
 
@@ -247,10 +252,7 @@ def test_forgotten_password(stack: Stack, page: Page) -> None:
     holder = create_account_at(page, stack, fishing)
     page.context.clear_cookies()
 
-    page.goto(vehicles.base_url + "/")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Email address").fill(holder.email)
-    page.get_by_role("button", name="Continue").click()
+    give_email_at(page, vehicles, holder.email)
     page.get_by_role("link", name="I have forgotten my password").click()
     assert_no_axe_violations(page, "reset your password")
     seen = messages_to(page, stack, holder.email)
@@ -283,10 +285,7 @@ def test_lost_second_factor(stack: Stack, page: Page) -> None:
     holder = create_account_at(page, stack, fishing)
     page.context.clear_cookies()
 
-    page.goto(vehicles.base_url + "/")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Email address").fill(holder.email)
-    page.get_by_role("button", name="Continue").click()
+    give_email_at(page, vehicles, holder.email)
     page.get_by_label("Password", exact=True).fill(holder.password)
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("link", name="I cannot get security codes").click()
