@@ -15,7 +15,12 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.accessibility import assert_no_axe_violations
 from tests.browser.conftest import Service, Stack
-from tests.browser.journeys import create_account_up_to_security_codes, set_up_authenticator_app
+from tests.browser.journeys import (
+    codes_sent_to,
+    create_account_up_to_security_codes,
+    new_code_sent_to,
+    set_up_authenticator_app,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -179,35 +184,6 @@ def test_delete_the_account(stack: Stack, page: Page) -> None:
     expect(page.get_by_role("heading", name="No GOV.UK One Login found")).to_be_visible()
 
 
-def messages_to(page: Page, stack: Stack, address: str) -> int:
-    """How many messages the development sender has kept for this address so far."""
-    reader = page.context.new_page()
-    try:
-        reader.goto(stack.provider_url + "dev/messages?to=" + quote(address))
-        return reader.get_by_test_id("message-body").count()
-    finally:
-        reader.close()
-
-
-def code_sent_to(page: Page, stack: Stack, address: str, seen: int = 0, timeout: float = 15) -> tuple[str, int]:
-    """The newest code the development sender kept for this address, once more than `seen` messages are there;
-    read from its page in another tab, as a developer would. Returns the code and how many messages there are."""
-    reader = page.context.new_page()
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            reader.goto(stack.provider_url + "dev/messages?to=" + quote(address))
-            bodies = reader.get_by_test_id("message-body")
-            if bodies.count() > seen:
-                found = re.search(r"\b(\d{6})\b", bodies.first.inner_text())
-                assert found, "the newest message has no code"
-                return found.group(1), bodies.count()
-            assert time.monotonic() < deadline, f"no new message to {address}"
-            time.sleep(0.3)
-    finally:
-        reader.close()
-
-
 def test_change_the_email_address_with_a_code(stack: Stack, page: Page) -> None:
     fishing, _vehicles = stack.services
     holder = create_account_at(page, stack, fishing)
@@ -225,7 +201,7 @@ def test_change_the_email_address_with_a_code(stack: Stack, page: Page) -> None:
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     assert_no_axe_violations(page, "check your email")
 
-    code, _count = code_sent_to(page, stack, new_email)
+    code = new_code_sent_to(page.context, stack, new_email)
     wrong = "000000" if code != "000000" else "111111"
     page.get_by_label("Enter the 6 digit security code").fill(wrong)
     page.get_by_role("button", name="Continue").click()
@@ -255,11 +231,11 @@ def test_forgotten_password(stack: Stack, page: Page) -> None:
     give_email_at(page, vehicles, holder.email)
     page.get_by_role("link", name="I have forgotten my password").click()
     assert_no_axe_violations(page, "reset your password")
-    seen = messages_to(page, stack, holder.email)
+    seen = len(codes_sent_to(page.context, stack, holder.email))
     page.get_by_role("button", name="Send the code").click()
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     assert_no_axe_violations(page, "reset password: check your email")
-    code, _count = code_sent_to(page, stack, holder.email, seen=seen)
+    code = new_code_sent_to(page.context, stack, holder.email, already=seen)
     page.get_by_label("Enter the 6 digit security code").fill(code)
     page.get_by_role("button", name="Continue").click()
 
@@ -290,9 +266,9 @@ def test_lost_second_factor(stack: Stack, page: Page) -> None:
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("link", name="I cannot get security codes").click()
     assert_no_axe_violations(page, "if you cannot get security codes")
-    seen = messages_to(page, stack, holder.email)
+    seen = len(codes_sent_to(page.context, stack, holder.email))
     page.get_by_role("button", name="Send the code").click()
-    code, seen = code_sent_to(page, stack, holder.email, seen=seen)
+    code = new_code_sent_to(page.context, stack, holder.email, already=seen)
     page.get_by_label("Enter the 6 digit security code").fill(code)
     page.get_by_role("button", name="Continue").click()
 
