@@ -21,6 +21,7 @@ from tests.browser.journeys import (
     new_code_sent_to,
     set_up_authenticator_app,
 )
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -60,16 +61,8 @@ def create_account_at(page: Page, stack: Stack, service: Service) -> AccountHold
     # The code just entered (of this time step or, at a boundary, the one before) is spent.
     step = pyotp.TOTP(secret).timecode(_now(0))
     holder = AccountHolder(email, PASSWORD, secret, {step - 1, step})
-    past_the_passkey_offer(page, service.base_url + "/account")
+    expect(page).to_have_url(service.base_url + "/account", timeout=15000)  # the passkey offer declined above
     return holder
-
-
-def past_the_passkey_offer(page: Page, destination: str) -> None:
-    """A new account is offered a passkey before it goes on; these tests decline it."""
-    page.wait_for_url(re.compile(re.escape(destination) + "$|/create-account/passkey"))
-    if "/create-account/passkey" in page.url:
-        page.get_by_role("button", name="Not now").click()
-    expect(page).to_have_url(destination, timeout=15000)
 
 
 def give_email_at(page: Page, service: Service, email: str) -> None:
@@ -95,13 +88,12 @@ def sign_in_at(page: Page, service: Service, holder: AccountHolder, password: st
 
 def signed_out_of(page: Page, service: Service, timeout: float = 15) -> bool:
     """Whether the service has ended its session (told by back-channel logout, which takes a moment)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def ended() -> bool:
         page.goto(service.base_url + "/account")
-        if not page.url.endswith("/account"):
-            return True
-        time.sleep(0.5)
-    return False
+        return not page.url.endswith("/account")
+
+    return wait_for(ended, timeout)
 
 
 def test_the_account_page_and_changing_the_password(stack: Stack, page: Page) -> None:
