@@ -14,7 +14,6 @@ the end; never point it at a database that matters.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import uuid
 from collections import defaultdict
@@ -23,10 +22,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sign_in_cpu import PASSWORD, Request, build_app, median, page_name, report  # noqa: E402
-from sqlalchemy import delete  # noqa: E402
+from sign_in_cpu import (  # noqa: E402
+    PASSWORD,
+    Request,
+    bench_arguments,
+    build_app,
+    clear_tables,
+    median,
+    page_name,
+    report,
+    settings,
+)
 
-from idp.extensions import db  # noqa: E402
 from idp.models import AuditEvent, Client, OutboxMessage, RelyingPartySignIn, User  # noqa: E402
 from tests.helpers import Browser, RelyingPartyUnderTest, create_citizen, latest_code_to  # noqa: E402
 from tests.integration._support import QuickCitizen, complete_sign_in  # noqa: E402
@@ -84,21 +91,13 @@ def one_round(app: object, rp: RelyingPartyUnderTest, history: int) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=20)
+    parser = bench_arguments(__doc__, default_rounds=20)
     parser.add_argument("--history", type=int, default=20, help="sign-ins to the service before each round")
-    parser.add_argument("--database-url", default="")
-    parser.add_argument("--redis-url", default="")
     args = parser.parse_args()
 
     app, timed = build_app(args.database_url, args.redis_url)
     rp = RelyingPartyUnderTest.register(app, key_alg="ES256")
-    config = app.config
-    print(
-        f"Argon2id {config['IDP_ARGON2_MEMORY_KIB']} KiB, {config['IDP_ARGON2_TIME_COST']} iterations; "
-        f"database {config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, "
-        f"store {'Redis' if args.redis_url else 'SQL'}; {args.rounds} rounds, {args.history} sign-ins of history"
-    )
+    print(f"{settings(app, args.redis_url)}; {args.rounds} rounds, {args.history} sign-ins of history")
     pages: dict[str, list[Request]] = defaultdict(list)
     try:
         one_round(app, rp, args.history)  # warm up
@@ -109,10 +108,7 @@ def main() -> int:
                 if request.path.startswith(("/account", "/reset-password")):
                     pages[page_name(request)].append(request)
     finally:
-        with app.app_context():
-            for model in (RelyingPartySignIn, OutboxMessage, AuditEvent, User, Client):
-                db.session.execute(delete(model))
-            db.session.commit()
+        clear_tables(app, RelyingPartySignIn, OutboxMessage, AuditEvent, User, Client)
     print()
     for line in report("Each request of the account and of recovery:", dict(sorted(pages.items()))):
         print(line)

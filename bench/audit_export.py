@@ -96,20 +96,14 @@ def insert_records(url: str, count: int) -> float:
         for i in range(count)
     )
     columns = "at, event, actor, user_id, client_id, request_id, details"
-    if engine.dialect.name == "postgresql":
-        raw = engine.raw_connection()
-        try:
-            cursor = raw.cursor()
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if engine.dialect.name == "postgresql":
             with cursor.copy(f"COPY audit_events ({columns}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            raw.commit()
-        finally:
-            raw.close()
-    else:
-        raw = engine.raw_connection()
-        try:
-            cursor = raw.cursor()
+        else:
             batch: list[tuple[object, ...]] = []
             statement = f"INSERT INTO audit_events ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)"  # noqa: S608 (constant)
             for row in rows:
@@ -119,9 +113,9 @@ def insert_records(url: str, count: int) -> float:
                     batch.clear()
             if batch:
                 cursor.executemany(statement, batch)
-            raw.commit()
-        finally:
-            raw.close()
+        raw.commit()
+    finally:
+        raw.close()
     engine.dispose()
     return time.perf_counter() - started
 

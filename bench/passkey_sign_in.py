@@ -16,7 +16,6 @@ database that matters.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import uuid
@@ -27,8 +26,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
-from sign_in_cpu import PASSWORD, Request, build_app, median, page_name, report, sign_in_with_app  # noqa: E402
-from sqlalchemy import delete  # noqa: E402
+from sign_in_cpu import (  # noqa: E402
+    PASSWORD,
+    Request,
+    bench_arguments,
+    build_app,
+    clear_tables,
+    median,
+    page_name,
+    report,
+    settings,
+    sign_in_with_app,
+    totals,
+)
 
 from idp.auth.passkeys import rp_id_and_origin  # noqa: E402
 from idp.extensions import db  # noqa: E402
@@ -68,26 +78,13 @@ def sign_in_with_passkey(app: Flask, rp: RelyingPartyUnderTest, authenticator: S
     assert response.status_code == 302 and response.location.startswith(rp.redirect_uri), response.location
 
 
-def totals(requests: list[Request]) -> tuple[float, float]:
-    return sum(r.cpu_ms for r in requests), sum(r.wall_ms for r in requests)
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=50)
-    parser.add_argument("--database-url", default="")
-    parser.add_argument("--redis-url", default="")
-    args = parser.parse_args()
+    args = bench_arguments(__doc__, default_rounds=50).parse_args()
 
     app, timed = build_app(args.database_url, args.redis_url)
     rp = RelyingPartyUnderTest.register(app, key_alg="ES256")
     authenticator = citizen_with_passkey(app)
-    config = app.config
-    print(
-        f"Argon2id {config['IDP_ARGON2_MEMORY_KIB']} KiB, {config['IDP_ARGON2_TIME_COST']} iterations; "
-        f"database {config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, "
-        f"store {'Redis' if args.redis_url else 'SQL'}; {args.rounds} rounds; Python {sys.version.split()[0]}"
-    )
+    print(f"{settings(app, args.redis_url)}; {args.rounds} rounds; Python {sys.version.split()[0]}")
 
     sign_in_with_passkey(app, rp, authenticator)  # warm up: templates compiled, connections open
     sign_in_with_app(app, rp)
@@ -105,10 +102,7 @@ def main() -> int:
             sign_in_with_app(app, rp)
             password_totals.append(totals(timed.take()))
     finally:
-        with app.app_context():
-            for model in (RelyingPartySignIn, OutboxMessage, AuditEvent, Passkey, User, Client):
-                db.session.execute(delete(model))
-            db.session.commit()
+        clear_tables(app, RelyingPartySignIn, OutboxMessage, AuditEvent, Passkey, User, Client)
 
     print()
     for title, figures in (

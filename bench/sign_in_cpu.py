@@ -39,7 +39,7 @@ from sqlalchemy import delete  # noqa: E402
 
 from idp import create_app, init_migrations  # noqa: E402
 from idp.admin.commands import DEFAULT_KEYS  # noqa: E402
-from idp.extensions import db  # noqa: E402
+from idp.extensions import Base, db  # noqa: E402
 from idp.models import AuditEvent, Client, OutboxMessage, RelyingPartySignIn, User  # noqa: E402
 from idp.services import current_services  # noqa: E402
 from tests.helpers import Browser, RelyingPartyUnderTest, create_citizen, latest_code_to  # noqa: E402
@@ -175,6 +175,11 @@ def median(values: Iterable[float]) -> float:
     return statistics.median(list(values))
 
 
+def totals(requests: list[Request]) -> tuple[float, float]:
+    """CPU and wall milliseconds summed over one journey's requests."""
+    return sum(r.cpu_ms for r in requests), sum(r.wall_ms for r in requests)
+
+
 def report(title: str, by_page: dict[str, list[Request]]) -> Iterator[str]:
     yield title
     yield f"  {'request':<52} {'n':>4} {'wall ms':>9} {'CPU ms':>8}  (medians)"
@@ -184,21 +189,36 @@ def report(title: str, by_page: dict[str, list[Request]]) -> Iterator[str]:
         yield f"  {name:<52} {len(requests):>4} {wall:>9.2f} {cpu:>8.2f}"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=20)
+def bench_arguments(description: str, default_rounds: int) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=default_rounds)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--redis-url", default="")
-    args = parser.parse_args()
+    return parser
+
+
+def settings(app: Flask, redis_url: str) -> str:
+    config = app.config
+    return (
+        f"Argon2id {config['IDP_ARGON2_MEMORY_KIB']} KiB, {config['IDP_ARGON2_TIME_COST']} iterations; "
+        f"database {config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, "
+        f"store {'Redis' if redis_url else 'SQL'}"
+    )
+
+
+def clear_tables(app: Flask, *models: type[Base]) -> None:
+    with app.app_context():
+        for model in models:
+            db.session.execute(delete(model))
+        db.session.commit()
+
+
+def main() -> int:
+    args = bench_arguments(__doc__, default_rounds=20).parse_args()
 
     app, timed = build_app(args.database_url, args.redis_url)
     rp = RelyingPartyUnderTest.register(app, key_alg="ES256")
-    config = app.config
-    print(
-        f"Argon2id {config['IDP_ARGON2_MEMORY_KIB']} KiB, {config['IDP_ARGON2_TIME_COST']} iterations; "
-        f"database {config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, "
-        f"store {'Redis' if args.redis_url else 'SQL'}; {args.rounds} rounds; Python {sys.version.split()[0]}"
-    )
+    print(f"{settings(app, args.redis_url)}; {args.rounds} rounds; Python {sys.version.split()[0]}")
 
     sign_in_totals: list[tuple[float, float]] = []
     token_totals: list[tuple[float, float]] = []
@@ -215,7 +235,7 @@ def main() -> int:
         for _ in range(args.rounds):
             browser, location = sign_in_with_app(app, rp)
             requests = timed.take()
-            sign_in_totals.append((sum(r.wall_ms for r in requests), sum(r.cpu_ms for r in requests)))
+            sign_in_totals.append(totals(requests))
             for request in requests:
                 journey_pages["sign in, authenticator app"][page_name(request)].append(request)
                 pages[page_name(request)].append(request)
@@ -223,8 +243,7 @@ def main() -> int:
             token = browser.client.post("/token", data=rp.token_form(code))
             access_token = token.get_json()["access_token"]
             browser.client.get("/userinfo", headers={"Authorization": "Bearer " + access_token})
-            requests = timed.take()
-            token_totals.append((sum(r.wall_ms for r in requests), sum(r.cpu_ms for r in requests)))
+            token_totals.append(totals(timed.take()))
 
             for name, run in (
                 ("sign in, text message", lambda: sign_in_with_text_message(app, rp)),
@@ -235,18 +254,15 @@ def main() -> int:
                 for request in timed.take():
                     journey_pages[name][page_name(request)].append(request)
     finally:
-        with app.app_context():
-            for model in (RelyingPartySignIn, OutboxMessage, AuditEvent, User, Client):
-                db.session.execute(delete(model))
-            db.session.commit()
+        clear_tables(app, RelyingPartySignIn, OutboxMessage, AuditEvent, User, Client)
 
     print()
     print("One complete sign-in with a password and an authenticator-app code, server time summed over its requests:")
-    cpu, wall = [c for _, c in sign_in_totals], [w for w, _ in sign_in_totals]
+    cpu, wall = [c for c, _ in sign_in_totals], [w for _, w in sign_in_totals]
     print(f"  CPU  median {median(cpu):8.2f} ms   min {min(cpu):8.2f} ms")
     print(f"  wall median {median(wall):8.2f} ms   min {min(wall):8.2f} ms")
     print("  then the service's token exchange and userinfo:")
-    cpu, wall = [c for _, c in token_totals], [w for w, _ in token_totals]
+    cpu, wall = [c for c, _ in token_totals], [w for _, w in token_totals]
     print(f"  CPU  median {median(cpu):8.2f} ms   wall median {median(wall):8.2f} ms")
     for title, by_page in journey_pages.items():
         print()

@@ -15,7 +15,13 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.accessibility import assert_no_axe_violations
 from tests.browser.conftest import Service, Stack
-from tests.browser.journeys import create_account_up_to_security_codes, set_up_authenticator_app
+from tests.browser.journeys import (
+    codes_sent_to,
+    create_account_up_to_security_codes,
+    new_code_sent_to,
+    set_up_authenticator_app,
+)
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -55,16 +61,16 @@ def create_account_at(page: Page, stack: Stack, service: Service) -> AccountHold
     # The code just entered (of this time step or, at a boundary, the one before) is spent.
     step = pyotp.TOTP(secret).timecode(_now(0))
     holder = AccountHolder(email, PASSWORD, secret, {step - 1, step})
-    past_the_passkey_offer(page, service.base_url + "/account")
+    expect(page).to_have_url(service.base_url + "/account", timeout=15000)  # the passkey offer declined above
     return holder
 
 
-def past_the_passkey_offer(page: Page, destination: str) -> None:
-    """A new account is offered a passkey before it goes on; these tests decline it."""
-    page.wait_for_url(re.compile(re.escape(destination) + "$|/create-account/passkey"))
-    if "/create-account/passkey" in page.url:
-        page.get_by_role("button", name="Not now").click()
-    expect(page).to_have_url(destination, timeout=15000)
+def give_email_at(page: Page, service: Service, email: str) -> None:
+    """From a service's sign-in button to the One Login page after the email address."""
+    page.goto(service.base_url + "/")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("button", name="Continue").click()
 
 
 def sign_in_at(page: Page, service: Service, holder: AccountHolder, password: str | None = None) -> None:
@@ -82,13 +88,12 @@ def sign_in_at(page: Page, service: Service, holder: AccountHolder, password: st
 
 def signed_out_of(page: Page, service: Service, timeout: float = 15) -> bool:
     """Whether the service has ended its session (told by back-channel logout, which takes a moment)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def ended() -> bool:
         page.goto(service.base_url + "/account")
-        if not page.url.endswith("/account"):
-            return True
-        time.sleep(0.5)
-    return False
+        return not page.url.endswith("/account")
+
+    return wait_for(ended, timeout)
 
 
 def test_the_account_page_and_changing_the_password(stack: Stack, page: Page) -> None:
@@ -167,40 +172,8 @@ def test_delete_the_account(stack: Stack, page: Page) -> None:
 
     assert signed_out_of(page, fishing), "the fishing service was never told of the deletion"
     # No account any more: the email address leads to creating one.
-    page.goto(fishing.base_url + "/")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Email address").fill(holder.email)
-    page.get_by_role("button", name="Continue").click()
+    give_email_at(page, fishing, holder.email)
     expect(page.get_by_role("heading", name="No GOV.UK One Login found")).to_be_visible()
-
-
-def messages_to(page: Page, stack: Stack, address: str) -> int:
-    """How many messages the development sender has kept for this address so far."""
-    reader = page.context.new_page()
-    try:
-        reader.goto(stack.provider_url + "dev/messages?to=" + quote(address))
-        return reader.get_by_test_id("message-body").count()
-    finally:
-        reader.close()
-
-
-def code_sent_to(page: Page, stack: Stack, address: str, seen: int = 0, timeout: float = 15) -> tuple[str, int]:
-    """The newest code the development sender kept for this address, once more than `seen` messages are there;
-    read from its page in another tab, as a developer would. Returns the code and how many messages there are."""
-    reader = page.context.new_page()
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            reader.goto(stack.provider_url + "dev/messages?to=" + quote(address))
-            bodies = reader.get_by_test_id("message-body")
-            if bodies.count() > seen:
-                found = re.search(r"\b(\d{6})\b", bodies.first.inner_text())
-                assert found, "the newest message has no code"
-                return found.group(1), bodies.count()
-            assert time.monotonic() < deadline, f"no new message to {address}"
-            time.sleep(0.3)
-    finally:
-        reader.close()
 
 
 def test_change_the_email_address_with_a_code(stack: Stack, page: Page) -> None:
@@ -220,7 +193,7 @@ def test_change_the_email_address_with_a_code(stack: Stack, page: Page) -> None:
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     assert_no_axe_violations(page, "check your email")
 
-    code, _count = code_sent_to(page, stack, new_email)
+    code = new_code_sent_to(page.context, stack, new_email)
     wrong = "000000" if code != "000000" else "111111"
     page.get_by_label("Enter the 6 digit security code").fill(wrong)
     page.get_by_role("button", name="Continue").click()
@@ -247,17 +220,14 @@ def test_forgotten_password(stack: Stack, page: Page) -> None:
     holder = create_account_at(page, stack, fishing)
     page.context.clear_cookies()
 
-    page.goto(vehicles.base_url + "/")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Email address").fill(holder.email)
-    page.get_by_role("button", name="Continue").click()
+    give_email_at(page, vehicles, holder.email)
     page.get_by_role("link", name="I have forgotten my password").click()
     assert_no_axe_violations(page, "reset your password")
-    seen = messages_to(page, stack, holder.email)
+    seen = len(codes_sent_to(page.context, stack, holder.email))
     page.get_by_role("button", name="Send the code").click()
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     assert_no_axe_violations(page, "reset password: check your email")
-    code, _count = code_sent_to(page, stack, holder.email, seen=seen)
+    code = new_code_sent_to(page.context, stack, holder.email, already=seen)
     page.get_by_label("Enter the 6 digit security code").fill(code)
     page.get_by_role("button", name="Continue").click()
 
@@ -283,17 +253,14 @@ def test_lost_second_factor(stack: Stack, page: Page) -> None:
     holder = create_account_at(page, stack, fishing)
     page.context.clear_cookies()
 
-    page.goto(vehicles.base_url + "/")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Email address").fill(holder.email)
-    page.get_by_role("button", name="Continue").click()
+    give_email_at(page, vehicles, holder.email)
     page.get_by_label("Password", exact=True).fill(holder.password)
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("link", name="I cannot get security codes").click()
     assert_no_axe_violations(page, "if you cannot get security codes")
-    seen = messages_to(page, stack, holder.email)
+    seen = len(codes_sent_to(page.context, stack, holder.email))
     page.get_by_role("button", name="Send the code").click()
-    code, seen = code_sent_to(page, stack, holder.email, seen=seen)
+    code = new_code_sent_to(page.context, stack, holder.email, already=seen)
     page.get_by_label("Enter the 6 digit security code").fill(code)
     page.get_by_role("button", name="Continue").click()
 

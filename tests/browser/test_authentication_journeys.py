@@ -47,6 +47,15 @@ def _sign_out_at_the_service(page: Page, stack: Stack) -> None:
     expect(page).to_have_url(re.compile(re.escape(fishing.base_url) + "/signed-out"))
 
 
+def _sign_in_again_up_to_the_code(page: Page, stack: Stack, email: str) -> None:
+    _sign_out_at_the_service(page, stack)
+    _start_sign_in(page, stack)
+    page.get_by_label("Email address").fill(email)
+    continue_(page)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    continue_(page)
+
+
 def _error_shown(page: Page, message: str) -> None:
     expect(page.locator(".govuk-error-summary")).to_contain_text(message)
     expect(page.locator(".govuk-error-message")).to_contain_text(message)
@@ -96,12 +105,7 @@ def test_create_an_account_and_sign_in_with_text_messages(stack: Stack, page: Pa
     _signed_in_at_the_service(page, stack, email)
 
     # Sign in again: email, password, and a code sent by text message.
-    _sign_out_at_the_service(page, stack)
-    _start_sign_in(page, stack)
-    page.get_by_label("Email address").fill(email)
-    continue_(page)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    continue_(page)
+    _sign_in_again_up_to_the_code(page, stack, email)
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your phone")
     assert_no_axe_violations(page, "sign in: check your phone")
     page.get_by_label("Enter the 6 digit security code").fill(new_code_sent_to(page.context, stack, MOBILE_E164, 2))
@@ -120,12 +124,7 @@ def test_create_an_account_and_sign_in_with_an_authenticator_app(stack: Stack, p
     secret = set_up_authenticator_app(page, used)
     _signed_in_at_the_service(page, stack, email)
 
-    _sign_out_at_the_service(page, stack)
-    _start_sign_in(page, stack)
-    page.get_by_label("Email address").fill(email)
-    continue_(page)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    continue_(page)
+    _sign_in_again_up_to_the_code(page, stack, email)
     expect(page.get_by_role("heading", level=1)).to_have_text("Enter the security code shown in your authenticator app")
     page.get_by_label(re.compile("security code")).fill(fresh_totp(secret, used))
     continue_(page)

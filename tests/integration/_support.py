@@ -26,7 +26,16 @@ from sqlalchemy import event
 from werkzeug.test import TestResponse
 
 from idp.extensions import db
-from tests.helpers import ISSUER, Browser, Citizen, RelyingPartyUnderTest, create_citizen, redirect_params
+from tests.helpers import (
+    ISSUER,
+    Browser,
+    Citizen,
+    RelyingPartyUnderTest,
+    create_citizen,
+    is_local,
+    path_of,
+    redirect_params,
+)
 
 AUTHORIZE_URL = ISSUER + "authorize"
 TOKEN_URL = ISSUER + "token"
@@ -108,14 +117,10 @@ def pages_visited(browser: Browser, response: TestResponse, limit: int = 10) -> 
     """Follow redirects inside the provider, remembering the path of every page on the way."""
     paths = []
     for _ in range(limit):
-        if response.status_code not in (301, 302, 303, 307):
+        if response.status_code not in (301, 302, 303, 307) or not is_local(response.location):
             break
-        location = response.location
-        parts = urlsplit(location)
-        if parts.netloc and not location.startswith(ISSUER):
-            break
-        paths.append(parts.path)
-        response = browser.get(parts.path + (f"?{parts.query}" if parts.query else ""))
+        paths.append(urlsplit(response.location).path)
+        response = browser.get(path_of(response.location))
     return response, paths
 
 
