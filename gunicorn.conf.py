@@ -14,9 +14,9 @@ metrics_directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
 bind = os.environ.get("IDP_BIND", "0.0.0.0:8080")
 workers = int(os.environ.get("IDP_WORKERS", "2"))
-# Threads give keep-alive connections and let a worker wait on PostgreSQL, Redis or an RP's JWKS without
-# stalling the others.
-worker_class = "gthread"
+# Each thread runs its own event loop and answers the requests it reads (idp/web/worker.py): while one waits on
+# PostgreSQL, Redis or an RP's JWKS, the others go on. "gthread" is gunicorn's own threaded worker.
+worker_class = os.environ.get("IDP_WORKER_CLASS", "idp.web.worker.EventLoopWorker")
 threads = int(os.environ.get("IDP_THREADS", "4"))
 keepalive = 5
 timeout = 30

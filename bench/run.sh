@@ -107,7 +107,8 @@ run_one() {
       -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" -c "CREATE DATABASE $BENCH_DB" >"$OUT/setup.log" 2>&1 \
       || { cat "$OUT/setup.log" >&2; exit 1; }
     [ "$(redis-cli -h 127.0.0.1 -p 6379 -n "$REDIS_DB" FLUSHDB)" = OK ] || { echo "redis FLUSHDB failed" >&2; exit 1; }
-    export IDP_ENV=production IDP_ISSUER="$ISSUER" IDP_OUTBOX_IN_PROCESS=false
+    # The peer logs nothing per request (its README: "the same log level as the peer"), so neither do we here.
+    export IDP_ENV=production IDP_ISSUER="$ISSUER" IDP_OUTBOX_IN_PROCESS=false IDP_LOG_LEVEL=WARNING
     export DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$BENCH_DB"
     export REDIS_URL="redis://127.0.0.1:6379/$REDIS_DB"
     IDP_MASTER_KEY=$("$PY" -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="))')
