@@ -26,8 +26,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _finish_config(app)
 
     configure_logging(app.config["IDP_LOG_LEVEL"])
-    if app.config["IDP_TRUST_PROXY"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     app.jinja_loader = ChoiceLoader(
         [
@@ -64,6 +62,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         _register_web(app)
     if app.config["IDP_OUTBOX_IN_PROCESS"]:
         services.start_in_process_outbox(app)
+    if app.config["IDP_TRUST_PROXY"]:
+        # Outermost, so that the endpoints served ahead of Flask (idp.web.api) see the client's scheme and address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     from idp.admin.commands import register_commands
 
@@ -85,7 +86,6 @@ def _register_web(app: Flask) -> None:
     from idp.auth.passkey_views import passkey_sign_in_blueprint
     from idp.auth.recovery import recovery_blueprint
     from idp.auth.views import auth_blueprint
-    from idp.oidc.userinfo import bearer_token_required, userinfo_blueprint
     from idp.oidc.views import oidc_blueprint
     from idp.proving.views import identity_blueprint, identity_journey_in_this_browser
     from idp.web.access import public, register_blueprint, signed_in
@@ -94,7 +94,6 @@ def _register_web(app: Flask) -> None:
 
     WTFormsHelpers(app)
     register_blueprint(app, oidc_blueprint, public)
-    register_blueprint(app, userinfo_blueprint, bearer_token_required)
     register_blueprint(app, auth_blueprint, public)
     register_blueprint(app, identity_blueprint, identity_journey_in_this_browser)
     register_blueprint(app, pages_blueprint, public)
@@ -108,6 +107,7 @@ def _register_web(app: Flask) -> None:
     register_blueprint(app, passkey_sign_in_blueprint, public)
     register_blueprint(app, passkey_account_blueprint, signed_in)
     register_error_pages(app)
+    _serve_api(app)
     _serve_published_documents(app)
 
 
@@ -116,6 +116,20 @@ def init_migrations(app: Flask) -> None:
     from flask_migrate import Migrate
 
     Migrate(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+
+
+def _serve_api(app: Flask) -> None:
+    from idp.oidc.token_endpoint import token
+    from idp.oidc.userinfo import bearer_token_required, userinfo
+    from idp.web.api import ApiRoute, public, serve_api
+
+    serve_api(
+        app,
+        {
+            "/token": ApiRoute(token, frozenset({"POST"}), public),
+            "/userinfo": ApiRoute(userinfo, frozenset({"GET", "POST"}), bearer_token_required),
+        },
+    )
 
 
 def _serve_published_documents(app: Flask) -> None:

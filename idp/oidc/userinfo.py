@@ -1,41 +1,39 @@
-"""/userinfo (reference §4): bearer token in the header, or for POST in the body."""
+"""/userinfo (reference §4): bearer token in the header, or for POST in the body.
+
+Served by idp.web.api, ahead of Flask: a service's server calls it, with no cookies and no form of ours.
+"""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import current_app, g
 
-from idp.extensions import csrf
 from idp.identity.core_identity import IDENTITY_KEY_PURPOSE, core_identity_claims, kid_prefix
 from idp.identity.outcome import IdentityOutcome, userinfo_identity_claims
 from idp.lookups import find_client, find_user_profile
 from idp.oidc.grants import AccessTokenRecord
 from idp.services import current_services
-
-userinfo_blueprint = Blueprint("userinfo", __name__)
+from idp.web.api import ApiRequest, ApiResponse
 
 INVALID_TOKEN = 'Bearer error="invalid_token", error_description="Invalid access token"'
 
 
-def _unauthorized(header: str) -> Response:
-    response = Response(status=401)
-    response.headers["WWW-Authenticate"] = header
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def _unauthorized(challenge: str) -> ApiResponse:
+    return ApiResponse(401, None, [("WWW-Authenticate", challenge)])
 
 
-def bearer_token_required() -> Response | None:
-    """The access rule of this blueprint: a live access token issued by this provider."""
-    authorization = request.headers.get("Authorization")
+def bearer_token_required(request: ApiRequest) -> ApiResponse | None:
+    """The access rule of /userinfo: a live access token issued by this provider."""
+    authorization = request.header("Authorization")
     token = None
     if authorization:
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             return _unauthorized(INVALID_TOKEN)
         token = value.strip()
-    elif request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+    elif request.method == "POST":
         token = request.form.get("access_token")
     if not token:
         # RFC 6750 §3.1: a request without authentication gets the bare challenge, with no error code.
@@ -47,9 +45,7 @@ def bearer_token_required() -> Response | None:
     return None
 
 
-@userinfo_blueprint.route("/userinfo", methods=["GET", "POST"])
-@csrf.exempt
-def userinfo() -> Response:
+def userinfo(_request: ApiRequest) -> ApiResponse:
     record: AccessTokenRecord = g.access_token
     user = find_user_profile(record.user_id)
     if user is None or user.suspended:
@@ -75,9 +71,7 @@ def userinfo() -> Response:
                 lambda outcome: sign_core_identity_jwt(outcome, record.subject, record.client_id),
             )
         )
-    response = jsonify(claims)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return ApiResponse(200, claims)
 
 
 def sign_core_identity_jwt(outcome: IdentityOutcome, subject: str, client_id: str) -> str:

@@ -13,7 +13,6 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request, 
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-from idp.auth.passwords import verify_argon2_secret
 from idp.extensions import csrf
 from idp.identity.outcome import IdentityOutcome, wants_return_codes
 from idp.lookups import ClientRecord, client_key, find_client, find_user_profile, prefetch, user_key
@@ -27,7 +26,6 @@ from idp.oidc.authorization_request import (
     redirect_uri_is_safe,
     validate_authorization_request,
 )
-from idp.oidc.client_authentication import TokenError, authenticate_client
 from idp.oidc.client_keys import ClientKeyNotFound, ClientKeySource, ClientKeyUnavailable
 from idp.oidc.grants import Grant
 from idp.oidc.journeys import end_journey, load_journey, save_journey
@@ -208,54 +206,6 @@ def issue_code(
     return redirect_to_client(
         auth_request.redirect_uri, auth_request.response_mode, {"code": code, "state": auth_request.state}
     )
-
-
-# -- /token -----------------------------------------------------------------------------------------------------
-
-
-def token_error(error: TokenError) -> Response:
-    response = jsonify(error=error.error, error_description=error.description)
-    response.status_code = error.status
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _remember_jti(client_id: str, jti: str, ttl: int) -> bool:
-    return current_services().store.add(f"jti:{client_id}:{jti}", b"1", ttl)
-
-
-@oidc_blueprint.post("/token")
-@csrf.exempt
-def token() -> ResponseReturnValue:
-    form = _last_wins(request.form)
-    issuer = current_app.config["IDP_ISSUER"]
-    try:
-        grant_type = form.get("grant_type")
-        if not grant_type:
-            raise TokenError("invalid_request", "Request is missing grant_type parameter")
-        if grant_type != "authorization_code":
-            raise TokenError("unsupported_grant_type", "Unsupported grant type")
-        if not form.get("redirect_uri"):
-            raise TokenError("invalid_request", "Request is missing redirect_uri parameter")
-        if not form.get("code"):
-            raise TokenError("invalid_request", "Request is missing code parameter")
-        services = current_services()
-        client = authenticate_client(
-            form,
-            find_client=find_client,
-            key_for=services.client_keys.key_for,
-            remember_jti=_remember_jti,
-            check_secret=verify_argon2_secret,
-            audiences=(issuer + "token", issuer),
-        )
-        assert isinstance(client, ClientRecord)
-        body = services.grants.exchange_code(form, client.client_id, client.id_token_signing_alg)
-    except TokenError as error:
-        return token_error(error)
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
 
 
 # -- /logout ----------------------------------------------------------------------------------------------------

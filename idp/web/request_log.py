@@ -31,6 +31,24 @@ def request_id_from(header: str | None) -> str:
     return secrets.token_hex(8)
 
 
+def record_request(method: str, route: str, status: int, duration: float) -> None:
+    """The metrics and the access line of one request, by its route rule (never the raw path)."""
+    if method not in _METHODS:
+        method = "other"
+    metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
+    metrics.HTTP_REQUEST_DURATION.labels(route, method).observe(duration)
+    level = logging.DEBUG if route in _QUIET_ROUTES else logging.INFO
+    if access_log.isEnabledFor(level):
+        access_log.log(
+            level,
+            "%s %s %s",
+            method,
+            route,
+            status,
+            extra={"method": method, "route": route, "status": status, "duration_ms": round(duration * 1000, 2)},
+        )
+
+
 def init_app(app: Flask) -> None:
     metrics.count_audited_events()
 
@@ -49,25 +67,7 @@ def init_app(app: Flask) -> None:
         started = g.get("request_started")
         duration = time.perf_counter() - started if started is not None else 0.0
         route = request.url_rule.rule if request.url_rule is not None else metrics.UNMATCHED_ROUTE
-        status = response.status_code
-        method = request.method if request.method in _METHODS else "other"
-        metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
-        metrics.HTTP_REQUEST_DURATION.labels(route, method).observe(duration)
-        if request.endpoint == "oidc.token" and status == 200:
-            metrics.TOKENS_ISSUED.inc()
-        access_log.log(
-            logging.DEBUG if route in _QUIET_ROUTES else logging.INFO,
-            "%s %s %s",
-            method,
-            route,
-            status,
-            extra={
-                "method": method,
-                "route": route,
-                "status": status,
-                "duration_ms": round(duration * 1000, 2),
-            },
-        )
+        record_request(request.method, route, response.status_code, duration)
         return response
 
     @app.teardown_request
