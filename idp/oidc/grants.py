@@ -26,6 +26,10 @@ from idp.oidc.client_authentication import TokenError
 from idp.store import Store
 
 
+def access_token_key(access_token: str) -> str:
+    return f"at:{_digest(access_token)}"
+
+
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
@@ -172,8 +176,3 @@ class Grants:
             raise failed
         if not hmac.compare_digest(create_s256_code_challenge(verifier), challenge):
             raise failed
-
-    def access_token_record(self, access_token: str) -> AccessTokenRecord | None:
-        """The store, not the signature, is the authority: a revoked or expired token is simply absent."""
-        stored = self._store.get(f"at:{_digest(access_token)}")
-        return AccessTokenRecord(**json.loads(stored)) if stored else None

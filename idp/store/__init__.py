@@ -6,6 +6,7 @@ One small interface, two backends: `SqlStore` (the embedded default, in the app'
 
 from __future__ import annotations
 
+import json
 from typing import Protocol
 
 
@@ -22,6 +23,11 @@ class Store(Protocol):
     def get_many(self, keys: list[str]) -> list[bytes | None]:
         """The values of several keys in one round trip, in order; None where absent or expired."""
 
+    def get_linked(self, key: str, field: str, linked_prefix: str) -> tuple[bytes | None, bytes | None]:
+        """The value under `key`, and the value under `linked_prefix` + the string `field` of that value read as a
+        JSON object, in one round trip. The second is None when the first is absent, is not such an object, or
+        the key it names is absent or expired."""
+
     def delete(self, key: str) -> bool:
         """Remove the key; True when it was present and unexpired."""
 
@@ -36,6 +42,18 @@ class Store(Protocol):
 
     def ttl(self, key: str) -> int | None:
         """Seconds until the key expires, or None when absent."""
+
+
+def linked_field(value: bytes | None, field: str) -> str | None:
+    """The string `field` of a JSON object value, for `get_linked`; None for anything else."""
+    if value is None:
+        return None
+    try:
+        record = json.loads(value)
+    except ValueError:
+        return None
+    link = record.get(field) if isinstance(record, dict) else None
+    return link if isinstance(link, str) else None
 
 
 def create_store(database_url: str, redis_url: str) -> Store:

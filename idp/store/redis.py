@@ -8,6 +8,7 @@ A command whose connection fails is retried once on a new connection only when r
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from typing import Any
 
@@ -17,6 +18,17 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 _NETWORK_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+
+# get_linked: the second key is named by the first value, so it cannot be declared in KEYS; that is fine on a
+# single Redis (or Sentinel), which is what the provider runs on, not on Redis Cluster.
+_GET_LINKED = """
+local value = redis.call('GET', KEYS[1])
+if not value then return {false, false} end
+local decoded, record = pcall(cjson.decode, value)
+if not decoded or type(record) ~= 'table' or type(record[ARGV[1]]) ~= 'string' then return {value, false} end
+return {value, redis.call('GET', ARGV[2] .. record[ARGV[1]])}
+"""
+_GET_LINKED_SHA = hashlib.sha1(_GET_LINKED.encode(), usedforsecurity=False).hexdigest()
 
 
 class RedisStore:
@@ -78,6 +90,15 @@ class RedisStore:
         values = self._call("MGET", *[self._k(key) for key in keys])
         return [value.encode() if isinstance(value, str) else value for value in values]
 
+    def get_linked(self, key: str, field: str, linked_prefix: str) -> tuple[bytes | None, bytes | None]:
+        arguments = (1, self._k(key), field, self._k(linked_prefix))
+        try:
+            reply = self._call("EVALSHA", _GET_LINKED_SHA, *arguments)
+        except redis.exceptions.NoScriptError:  # a restarted Redis has forgotten the script: EVAL loads it again
+            reply = self._call("EVAL", _GET_LINKED, *arguments)
+        value, linked = reply
+        return _as_bytes(value), _as_bytes(linked)
+
     def delete(self, key: str) -> bool:
         return bool(self._call("DEL", self._k(key)))
 
@@ -107,3 +128,7 @@ class RedisStore:
         client = redis.Redis(connection_pool=self._pool)
         for key in client.scan_iter(match=self._prefix + "*", count=1000):
             client.delete(key)
+
+
+def _as_bytes(value: Any) -> bytes | None:
+    return value.encode() if isinstance(value, str) else value

@@ -30,6 +30,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
+from idp.store import linked_field
+
 metadata = MetaData()
 store_entries = Table(
     "store_entries",
@@ -116,6 +118,11 @@ class SqlStore:
             ).all()
         found = {row[0]: bytes(row[1]) for row in rows}
         return [found.get(key) for key in keys]
+
+    def get_linked(self, key: str, field: str, linked_prefix: str) -> tuple[bytes | None, bytes | None]:
+        value = self.get(key)
+        link = linked_field(value, field)
+        return value, self.get(linked_prefix + link) if link is not None else None
 
     def delete(self, key: str) -> bool:
         with self._engine.begin() as conn:

@@ -328,3 +328,37 @@ def test_get_many_returns_values_in_order_with_none_for_missing(backend: StoreUn
     store.set(second, b"two", 60)
     assert store.get_many([second, missing, first]) == [b"two", None, b"one"]
     assert store.get_many([]) == []
+
+
+def test_get_linked_reads_a_record_and_the_record_it_names(backend: StoreUnderTest) -> None:
+    store = backend.store
+    token, user = backend.key("at:1"), backend.key("user:u-1")
+    linked_prefix = user[: -len("u-1")]
+    store.set(token, b'{"user_id": "u-1", "scopes": ["openid"]}', 60)
+    store.set(user, b'{"email": "a@example.com"}', 60)
+    assert store.get_linked(token, "user_id", linked_prefix) == (
+        b'{"user_id": "u-1", "scopes": ["openid"]}',
+        b'{"email": "a@example.com"}',
+    )
+
+
+def test_get_linked_gives_none_for_what_is_missing_or_not_a_link(backend: StoreUnderTest) -> None:
+    store = backend.store
+    linked_prefix = backend.key("user:")
+    assert store.get_linked(backend.key("absent"), "user_id", linked_prefix) == (None, None)
+    dangling = backend.key("dangling")
+    store.set(dangling, b'{"user_id": "nobody"}', 60)
+    assert store.get_linked(dangling, "user_id", linked_prefix) == (b'{"user_id": "nobody"}', None)
+    for name, value in (("not-json", b"\xff not json"), ("not-a-string", b'{"user_id": 7}'), ("a-list", b"[1]")):
+        key = backend.key(name)
+        store.set(key, value, 60)
+        assert store.get_linked(key, "user_id", linked_prefix) == (value, None)
+
+
+def test_get_linked_ignores_an_expired_link(backend: StoreUnderTest) -> None:
+    store = backend.store
+    token, user = backend.key("at:2"), backend.key("user:u-2")
+    store.set(token, b'{"user_id": "u-2"}', 60)
+    store.set(user, b"{}", 1)
+    time.sleep(EXPIRY_SLEEP)
+    assert store.get_linked(token, "user_id", user[: -len("u-2")]) == (b'{"user_id": "u-2"}', None)
