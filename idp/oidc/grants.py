@@ -26,6 +26,10 @@ from idp.oidc.client_authentication import TokenError
 from idp.store import Store
 
 
+def code_key(code: str) -> str:
+    return f"code:{_digest(code)}"
+
+
 def access_token_key(access_token: str) -> str:
     return f"at:{_digest(access_token)}"
 
@@ -88,16 +92,24 @@ class Grants:
 
     def issue_code(self, grant: Grant) -> str:
         code = secrets.token_urlsafe(32)
-        self._store.set(f"code:{_digest(code)}", json.dumps(vars(grant)).encode(), self._code_ttl)
+        self._store.set(code_key(code), json.dumps(vars(grant)).encode(), self._code_ttl)
         return code
 
-    def exchange_code(self, form: Mapping[str, str], client_id: str, id_token_alg: str) -> dict[str, Any]:
-        """Redeem `code` for the client already authenticated; return the token response body."""
-        code = form.get("code", "")
-        code_key = _digest(code)
-        stored = self._store.take(f"code:{code_key}")
+    def exchange_code(
+        self,
+        form: Mapping[str, str],
+        client_id: str,
+        id_token_alg: str,
+        taken: tuple[bytes | None] | None = None,
+    ) -> dict[str, Any]:
+        """Redeem `code` for the client already authenticated; return the token response body.
+
+        `taken` holds what the caller already took from the code's key (`code_key`), in the round trip of its own
+        replay check; without it the code is taken here."""
+        code_digest = _digest(form.get("code", ""))
+        stored = taken[0] if taken is not None else self._store.take(f"code:{code_digest}")
         if stored is None:
-            self._revoke_if_reused(code_key)
+            self._revoke_if_reused(code_digest)
             raise TokenError("invalid_grant", "Invalid authorization code")
         grant = Grant(**json.loads(stored))
         if grant.client_id != client_id:
@@ -132,7 +144,7 @@ class Grants:
         self._store.set_many(
             [
                 (f"at:{token_key}", json.dumps(vars(record)).encode(), self._access_token_ttl),
-                (f"code-redeemed:{code_key}", token_key.encode(), self._access_token_ttl + self._code_ttl),
+                (f"code-redeemed:{code_digest}", token_key.encode(), self._access_token_ttl + self._code_ttl),
             ]
         )
 

@@ -109,6 +109,13 @@ class RedisStore:
         value = self._call("GETDEL", self._k(key), idempotent=False)
         return value.encode() if isinstance(value, str) else value
 
+    def add_and_take(self, add_key: str, value: bytes, ttl: int, take_key: str) -> tuple[bool, bytes | None]:
+        added, taken = self._pipeline(
+            [("SET", self._k(add_key), value, "EX", max(ttl, 1), "NX"), ("GETDEL", self._k(take_key))],
+            idempotent=False,
+        )
+        return added is not None, _as_bytes(taken)
+
     def incr(self, key: str, ttl: int) -> int:
         # EXPIRE … NX sets the window only when the counter is new, so it does not slide with each increment.
         count, _ = self._pipeline(

@@ -119,6 +119,9 @@ class SqlStore:
         found = {row[0]: bytes(row[1]) for row in rows}
         return [found.get(key) for key in keys]
 
+    def add_and_take(self, add_key: str, value: bytes, ttl: int, take_key: str) -> tuple[bool, bytes | None]:
+        return self.add(add_key, value, ttl), self.take(take_key)
+
     def get_linked(self, key: str, field: str, linked_prefix: str) -> tuple[bytes | None, bytes | None]:
         value = self.get(key)
         link = linked_field(value, field)

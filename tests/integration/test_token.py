@@ -274,8 +274,13 @@ def test_assertion_is_never_accepted_twice(
     second = next_code(browser, rp)
     replay = exchange(browser.client, rp, second, client_assertion=assertion)
     token_error(replay, "invalid_client", "private_key_jwt has already been used")
-    # The code was not spent by the refused request.
-    assert exchange(browser.client, rp, second).status_code == 200
+    # The code came with a replayed assertion, so it is in someone else's hands: the refused request spent it.
+    token_error(exchange(browser.client, rp, second), "invalid_grant", "Invalid authorization code")
+    # A code whose request failed before the replay check (here: a bad signature) is not spent.
+    third = next_code(browser, rp)
+    forged = exchange(browser.client, rp, third, client_assertion=assertion[:-8] + "AAAAAAAA")
+    assert forged.status_code in (400, 401)
+    assert exchange(browser.client, rp, third).status_code == 200
 
 
 def test_assertion_within_the_clock_skew(

@@ -362,3 +362,15 @@ def test_get_linked_ignores_an_expired_link(backend: StoreUnderTest) -> None:
     store.set(user, b"{}", 1)
     time.sleep(EXPIRY_SLEEP)
     assert store.get_linked(token, "user_id", user[: -len("u-2")]) == (b'{"user_id": "u-2"}', None)
+
+
+def test_add_and_take_does_both_whatever_the_other_finds(backend: StoreUnderTest) -> None:
+    store = backend.store
+    jti, code = backend.key("jti:1"), backend.key("code:1")
+    store.set(code, b"grant", 60)
+    assert store.add_and_take(jti, b"1", 60, code) == (True, b"grant")
+    assert store.get(code) is None
+    store.set(code, b"second grant", 60)
+    assert store.add_and_take(jti, b"1", 60, code) == (False, b"second grant")
+    assert store.get(code) is None
+    assert store.add_and_take(backend.key("jti:2"), b"1", 60, code) == (True, None)
