@@ -77,6 +77,11 @@ class ApiRoute:
     methods: frozenset[str]
     access_rule: AccessRule
 
+    def __post_init__(self) -> None:
+        # RFC 9110 §9.3.2: what answers GET answers HEAD, as a Flask route does (a body-less GET, see ApiEndpoints).
+        if "GET" in self.methods:
+            object.__setattr__(self, "methods", self.methods | {"HEAD"})
+
 
 def public(_request: ApiRequest) -> None:
     """Anyone may call the endpoint; it authenticates the caller itself, in the protocol's terms."""
@@ -96,7 +101,10 @@ def _form(environ: dict[str, Any]) -> dict[str, str] | None:
     if length > MAX_FORM_BYTES:
         return None
     body = environ["wsgi.input"].read(length) if length > 0 else b""
-    pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=1000)
+    try:
+        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=1000)
+    except ValueError:  # more fields than that: too large, as werkzeug's form parser says too (not a server error)
+        return None
     return dict(pairs)
 
 
