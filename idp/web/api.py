@@ -108,6 +108,10 @@ def _form(environ: dict[str, Any]) -> dict[str, str] | None:
     return dict(pairs)
 
 
+def _encode(response: ApiResponse) -> bytes:
+    return json.dumps(response.body, separators=(",", ":")).encode() if response.body is not None else b""
+
+
 class ApiEndpoints:
     """WSGI middleware: the exact paths of `routes` are answered here, everything else goes to the app."""
 
@@ -128,12 +132,13 @@ class ApiEndpoints:
         try:
             try:
                 response = self._respond(route, environ)
+                body = _encode(response)
             except Exception:
                 log.exception("Exception on %s [%s]", path, method)
                 response = ApiResponse(500, {"error": "server_error", "error_description": "Internal server error"})
-            body = json.dumps(response.body, separators=(",", ":")).encode() if response.body is not None else b""
+                body = _encode(response)
             headers = [
-                ("Content-Type", "application/json"),
+                *((("Content-Type", "application/json"),) if body else ()),
                 ("Content-Length", str(len(body))),
                 ("Cache-Control", "no-store"),
                 *response.headers,
