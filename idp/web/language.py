@@ -50,17 +50,19 @@ def language_links(current_locale: str) -> list[LanguageLink]:
 
 
 def init_app(app: Flask) -> None:
+    supported = _supported()
+
     @app.before_request
     def remember_a_chosen_language() -> None:
         chosen = request.args.get("lang")
-        if chosen in _supported() and session.get("locale") != chosen:
+        if chosen in supported and session.get("locale") != chosen:
             session["locale"] = chosen
 
     @app.after_request
     def set_language_cookie(response: Response) -> Response:
         chosen = request.args.get("lang")
-        locale = chosen if chosen in _supported() else session.get("locale")
-        if locale in _supported() and request.cookies.get(LANGUAGE_COOKIE) != locale:
+        locale = chosen if chosen in supported else session.get("locale")
+        if locale in supported and request.cookies.get(LANGUAGE_COOKIE) != locale:
             response.set_cookie(
                 LANGUAGE_COOKIE,
                 str(locale),

@@ -10,6 +10,7 @@ import logging
 import re
 import secrets
 import time
+from typing import Any
 
 from flask import Flask, Response, g, request
 
@@ -31,12 +32,23 @@ def request_id_from(header: str | None) -> str:
     return secrets.token_hex(8)
 
 
+#: The labelled children of the request metrics, looked up once: labels() takes a lock and builds a key each time.
+_counters: dict[tuple[str, str, int], Any] = {}
+_timers: dict[tuple[str, str], Any] = {}
+
+
 def record_request(method: str, route: str, status: int, duration: float) -> None:
     """The metrics and the access line of one request, by its route rule (never the raw path)."""
     if method not in _METHODS:
         method = "other"
-    metrics.HTTP_REQUESTS.labels(route, method, str(status)).inc()
-    metrics.HTTP_REQUEST_DURATION.labels(route, method).observe(duration)
+    counter = _counters.get((route, method, status))
+    if counter is None:
+        counter = _counters[(route, method, status)] = metrics.HTTP_REQUESTS.labels(route, method, str(status))
+    counter.inc()
+    timer = _timers.get((route, method))
+    if timer is None:
+        timer = _timers[(route, method)] = metrics.HTTP_REQUEST_DURATION.labels(route, method)
+    timer.observe(duration)
     level = logging.DEBUG if route in _QUIET_ROUTES else logging.INFO
     if access_log.isEnabledFor(level):
         access_log.log(
