@@ -17,7 +17,7 @@
 #   ROUNDS=1            rounds; each round runs the peer, then ours
 #   PROVIDERS="peer ours"  which providers, in this order within a round
 #   WORKERS=1           server processes (node:cluster workers / gunicorn workers)
-#   GUNICORN_THREADS=4  threads per gunicorn worker (gthread)
+#   GUNICORN_THREADS=4  threads per gunicorn worker (event loops of idp.web.worker.EventLoopWorker, as in production)
 #   PIN=auto            auto: pin when WORKERS=1 (server on CPU 0, minter, wrk and the profiler on CPU 1)
 #   N_WARMUP=100        sign-ins (4 workers) before any timing; their bodies join W3's
 #   N_SEQ=200           E2E sign-ins, one sequential client
@@ -98,7 +98,7 @@ run_one() {
     start_dir=$PWD
     STORE=0
   else
-    NAME="ours (idp, gunicorn gthread)"
+    NAME="ours (idp, gunicorn)"
     ISSUER="http://127.0.0.1:$OURS_PORT/"
     CLIENT_ID=bench-rp
     REDIRECT_URI="http://127.0.0.1:8080/callback"
@@ -119,7 +119,7 @@ run_one() {
       || { cat "$OUT/setup.log" >&2; exit 1; }
     (cd "$ROOT" && "$PY" "$HERE/seed.py" users --n "$N_USERS" --out "$OUT/users.jsonl") >"$OUT/seed.json" 2>>"$OUT/setup.log" \
       || { cat "$OUT/setup.log" >&2; exit 1; }
-    VERSION="idp $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$ROOT" && git diff --quiet HEAD -- idp 2>/dev/null || echo '+changes'), Python $("$PY" -c 'import platform; print(platform.python_version())'), gunicorn $("$PY" -c 'import gunicorn; print(gunicorn.__version__)') gthread $WORKERS worker(s) x $GUNICORN_THREADS threads, PostgreSQL + Redis"
+    VERSION="idp $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$ROOT" && git diff --quiet HEAD -- idp 2>/dev/null || echo '+changes'), Python $("$PY" -c 'import platform; print(platform.python_version())'), gunicorn $("$PY" -c 'import gunicorn; print(gunicorn.__version__)') ${IDP_WORKER_CLASS:-EventLoopWorker} $WORKERS worker(s) x $GUNICORN_THREADS threads, PostgreSQL + Redis"
     key="$OUT/bench-rp.private.pem"
     mint_extra=(--users "$OUT/users.jsonl" --user-cursor "$OUT/user-cursor")
     # No access log (gunicorn.conf.py); --no-control-socket so as not to take over another gunicorn's control socket.
