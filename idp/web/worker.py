@@ -156,13 +156,17 @@ class Connection:
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
+        expects_continue = False
         for name, value in self._headers:
             lowered = name.lower()
             if lowered == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
                 raise _Rejected(413)
             if lowered == b"expect" and value.lower() == b"100-continue":
-                # RFC 9110 §10.1.1: a client that expects 100-continue may wait for it before sending the body.
-                self.output += b"HTTP/1.1 100 Continue\r\n\r\n"
+                expects_continue = True
+        if expects_continue:
+            # RFC 9110 §10.1.1: a client that expects 100-continue may wait for it before sending the body. Only
+            # once the body is known to be wanted: a 413 after it would come while the body is on its way.
+            self.output += b"HTTP/1.1 100 Continue\r\n\r\n"
 
     def on_body(self, part: bytes) -> None:
         self._body_size += len(part)
@@ -264,6 +268,8 @@ class EventLoop:
                     self._read(connection)
             now = time.monotonic()
             if self.stopping:
+                # Connections accepted just before the stop are in `arrivals`: served, not left to be reset at exit.
+                self._take_arrivals()
                 if stop_deadline is None:
                     stop_deadline = now + worker.cfg.graceful_timeout
                 for connection in list(self.connections):
@@ -463,6 +469,8 @@ class EventLoopWorker(Worker):
 
     def _accept(self, listener: socket.socket) -> None:
         for _ in range(64):
+            if not self.alive:  # max_requests reached or told to stop: the next worker takes new connections
+                return
             try:
                 sock, address = listener.accept()
             except (BlockingIOError, InterruptedError):
@@ -539,7 +547,11 @@ class EventLoopWorker(Worker):
 
     def respond(self, request: Request, connection: Connection, keep_alive: bool) -> bytes:
         """The whole response to one request, as bytes: status line, headers and body."""
-        environ = self.environ_for(request, connection)
+        try:
+            environ = self.environ_for(request, connection)
+        except httptools.HttpParserError:  # a target llhttp lets through with no path in it: CONNECT's host:port
+            connection.closing = True
+            return error_response(400)
         started: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., None]:
@@ -558,19 +570,26 @@ class EventLoopWorker(Worker):
                     close()
             if not started:
                 raise RuntimeError("the app returned without calling start_response")
-            head = self._head(started[0], started[1], len(body), keep_alive, request.version)
+            status_code = started[0][:3]
+            bodiless = request.method == b"HEAD" or status_code in ("204", "304") or status_code[0] == "1"
+            head = self._head(started[0], started[1], len(body), keep_alive, request.version, not bodiless)
         except Exception:
             self.log.exception("Error handling request %s", environ.get("PATH_INFO", ""))
             connection.closing = True
             return error_response(500)
         self._count_request()
-        status_code = started[0][:3]
-        if request.method == b"HEAD" or status_code in ("204", "304") or status_code[0] == "1":
+        if bodiless:
             return head
         return head + body
 
     def _head(
-        self, status: str, headers: list[tuple[str, str]], body_length: int, keep_alive: bool, version: str
+        self,
+        status: str,
+        headers: list[tuple[str, str]],
+        body_length: int,
+        keep_alive: bool,
+        version: str,
+        sends_body: bool,
     ) -> bytes:
         lines = ["HTTP/1.1 ", status, "\r\n"]
         has_length = False
@@ -581,6 +600,9 @@ class EventLoopWorker(Worker):
             if "\r" in value or "\n" in value or "\r" in name or "\n" in name or ":" in name:
                 raise ValueError(f"invalid response header {name!r}")
             if lowered == "content-length":
+                # A length that is not the body's would have the client read the next response from the wrong byte.
+                if sends_body and value.strip() != str(body_length):
+                    raise ValueError(f"Content-Length {value!r} for a body of {body_length} bytes")
                 has_length = True
             lines += (name, ": ", value, "\r\n")
         if not has_length and status[:3] not in ("204", "304") and status[0] != "1":
