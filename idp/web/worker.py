@@ -138,8 +138,6 @@ class Connection:
         self._target = []
         self._target_size = 0
         self._headers = []
-        self._headers_done = False
-        self._head_size = 0
         self._body = []
         self._body_size = 0
 
@@ -163,7 +161,7 @@ class Connection:
                 raise _Rejected(413)
             if lowered == b"expect" and value.lower() == b"100-continue":
                 expects_continue = True
-        if expects_continue:
+        if expects_continue and self.parser.get_http_version() == "1.1":
             # RFC 9110 §10.1.1: a client that expects 100-continue may wait for it before sending the body. Only
             # once the body is known to be wanted: a 413 after it would come while the body is on its way.
             self.output += b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -189,6 +187,8 @@ class Connection:
             )
         )
         self.in_request = False
+        self._headers_done = False
+        self._head_size = 0
 
     # -- reading ------------------------------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
@@ -262,10 +262,16 @@ class EventLoop:
                 connection = key.data
                 if connection is None:
                     self._take_arrivals()
-                elif mask & selectors.EVENT_WRITE:
-                    self._write(connection)
-                else:
-                    self._read(connection)
+                    continue
+                try:
+                    if mask & selectors.EVENT_WRITE:
+                        self._write(connection)
+                    else:
+                        self._read(connection)
+                except Exception:
+                    # Whatever went wrong is this connection's alone: the loop goes on serving the others.
+                    worker.log.exception("Error on a connection; closing it")
+                    self._close(connection)
             now = time.monotonic()
             if self.stopping:
                 # Connections accepted just before the stop are in `arrivals`: served, not left to be reset at exit.
