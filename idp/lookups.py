@@ -5,11 +5,16 @@ from the shared store instead of the database keeps those paths off SQL. The cac
 (it is the store), and a committed change to a `Client` or `User` removes its entry, so no process serves a
 registration or profile that the database no longer holds, beyond the `_TTL` that bounds a race between a
 reader and a writer.
+
+Client registrations change rarely and every /token and /authorize reads one, so each process also keeps those
+it has read for `_RECENT_CLIENT_SECONDS`: a change reaches every process within that time, and the process that
+made it at once.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
@@ -22,6 +27,7 @@ from idp.models import Client, User
 from idp.services import current_services
 
 _TTL = 300
+_RECENT_CLIENT_SECONDS = 5.0
 
 
 @dataclass
@@ -120,8 +126,20 @@ def _read_through(key: str, model: type[Any], primary_key: str, record_type: typ
     return record
 
 
+def _recent_clients() -> dict[str, tuple[float, ClientRecord]]:
+    recent: dict[str, tuple[float, ClientRecord]] = current_app.extensions.setdefault("recent_clients", {})
+    return recent
+
+
 def find_client(client_id: str) -> ClientRecord | None:
-    return _read_through(client_key(client_id), Client, client_id, ClientRecord)
+    recent = _recent_clients()
+    kept = recent.get(client_id)
+    if kept is not None and time.monotonic() - kept[0] < _RECENT_CLIENT_SECONDS:
+        return kept[1]
+    record = _read_through(client_key(client_id), Client, client_id, ClientRecord)
+    if record is not None:  # registered clients only, so the dictionary is as small as the register
+        recent[client_id] = (time.monotonic(), record)
+    return record
 
 
 def find_user_profile(user_id: str) -> UserProfile | None:
@@ -154,6 +172,9 @@ def _forget_changed(session: Session) -> None:
         for key in stale:
             store.delete(key)
             forget_read(key)
+        recent = _recent_clients()
+        for instance_key in stale:
+            recent.pop(instance_key.removeprefix("client:"), None)
 
 
 @event.listens_for(Session, "after_rollback")
