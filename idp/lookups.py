@@ -99,6 +99,13 @@ def prefetch(keys: list[str]) -> None:
         reads.update(zip(missing, current_services().store.get_many(missing), strict=True))
 
 
+def keep_reads(values: dict[str, bytes | None]) -> None:
+    """Values this request has read some other way (with the session), so that `read` does not fetch them again."""
+    reads = _reads()
+    if reads is not None:
+        reads.update(values)
+
+
 def forget_read(key: str) -> None:
     reads = _reads()
     if reads is not None:

@@ -65,7 +65,16 @@ def init_app(app: Flask) -> None:
         ),
         messages=create_sender(config, store),
     )
-    app.session_interface = StoreSessionInterface(store, config["IDP_SESSION_IDLE_TTL"])
+    from idp.lookups import keep_reads, user_key
+    from idp.web.citizen_session import signed_out_key
+
+    # Every signed-in page checks the citizen's sign-out mark and most read their profile: both come with the session.
+    app.session_interface = StoreSessionInterface(
+        store,
+        config["IDP_SESSION_IDLE_TTL"],
+        user_records=(signed_out_key(""), user_key("")),
+        keep_user_records=keep_reads,
+    )
 
 
 def audit_lockout(step: str, subject: str, seconds: int) -> None:

@@ -41,7 +41,9 @@ def bearer_token_required(request: ApiRequest) -> ApiResponse | None:
         return _unauthorized("Bearer")
     # The token's record and the profile of the user it names, in one round trip: userinfo is called once per
     # sign-in or more, and each round trip to the store costs about as much CPU as the rest of the request.
-    stored_token, stored_profile = current_services().store.get_linked(access_token_key(token), "user_id", user_key(""))
+    stored_token, (stored_profile,) = current_services().store.get_linked(
+        access_token_key(token), "user_id", [user_key("")]
+    )
     if stored_token is None:  # the store, not the signature, is the authority: revoked or expired is absent
         return _unauthorized(INVALID_TOKEN)
     g.access_token = AccessTokenRecord(**json.loads(stored_token))

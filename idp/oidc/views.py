@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from idp.extensions import csrf
 from idp.identity.outcome import IdentityOutcome, wants_return_codes
-from idp.lookups import ClientRecord, client_key, find_client, find_user_profile, prefetch, user_key
+from idp.lookups import ClientRecord, find_client, find_user_profile, prefetch, user_key
 from idp.oidc import logout as logout_service
 from idp.oidc.authorization_request import (
     AuthorizationRequest,
@@ -99,10 +99,8 @@ def authorize_error_response(error: AuthorizeError) -> ResponseReturnValue:
 def authorize() -> ResponseReturnValue:
     params = _last_wins(request.args if request.method == "GET" else request.form)
     user_id = session.get("user_id")
-    prefetch(
-        [client_key(params.get("client_id", ""))]
-        + ([signed_out_key(user_id), user_key(user_id)] if isinstance(user_id, str) else [])
-    )
+    if isinstance(user_id, str):  # usually read already, with the session; the client comes from find_client
+        prefetch([signed_out_key(user_id), user_key(user_id)])
     try:
         auth_request = validate_authorization_request(
             params,

@@ -7,7 +7,11 @@ One small interface, two backends: `SqlStore` (the embedded default, in the app'
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Protocol
+
+#: What `get_linked` gives: the value, and the value each linked key holds.
+LinkedValues = tuple[bytes | None, list[bytes | None]]
 
 
 class Store(Protocol):
@@ -23,10 +27,10 @@ class Store(Protocol):
     def get_many(self, keys: list[str]) -> list[bytes | None]:
         """The values of several keys in one round trip, in order; None where absent or expired."""
 
-    def get_linked(self, key: str, field: str, linked_prefix: str) -> tuple[bytes | None, bytes | None]:
-        """The value under `key`, and the value under `linked_prefix` + the string `field` of that value read as a
-        JSON object, in one round trip. The second is None when the first is absent, is not such an object, or
-        the key it names is absent or expired."""
+    def get_linked(self, key: str, field: str, linked_prefixes: Sequence[str]) -> LinkedValues:
+        """The value under `key` and, in the same round trip, the value under each of `linked_prefixes` + the string
+        `field` of that value read as a JSON object. A linked value is None when the first value is absent or is
+        not such an object, or when the key it names is absent or expired."""
 
     def delete(self, key: str) -> bool:
         """Remove the key; True when it was present and unexpired."""

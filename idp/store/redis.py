@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import redis
@@ -19,16 +20,20 @@ from redis.connection import ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from idp.store import LinkedValues
+
 _NETWORK_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 
 # get_linked: the second key is named by the first value, so it cannot be declared in KEYS; that is fine on a
 # single Redis (or Sentinel), which is what the provider runs on, not on Redis Cluster.
 _GET_LINKED = """
 local value = redis.call('GET', KEYS[1])
-if not value then return {false, false} end
+if not value then return {false} end
 local decoded, record = pcall(cjson.decode, value)
-if not decoded or type(record) ~= 'table' or type(record[ARGV[1]]) ~= 'string' then return {value, false} end
-return {value, redis.call('GET', ARGV[2] .. record[ARGV[1]])}
+if not decoded or type(record) ~= 'table' or type(record[ARGV[1]]) ~= 'string' then return {value} end
+local found = {value}
+for i = 2, #ARGV do found[i] = redis.call('GET', ARGV[i] .. record[ARGV[1]]) end
+return found
 """
 _GET_LINKED_SHA = hashlib.sha1(_GET_LINKED.encode(), usedforsecurity=False).hexdigest()
 
@@ -92,14 +97,14 @@ class RedisStore:
         values = self._call("MGET", *[self._k(key) for key in keys])
         return [value.encode() if isinstance(value, str) else value for value in values]
 
-    def get_linked(self, key: str, field: str, linked_prefix: str) -> tuple[bytes | None, bytes | None]:
-        arguments = (1, self._k(key), field, self._k(linked_prefix))
+    def get_linked(self, key: str, field: str, linked_prefixes: Sequence[str]) -> LinkedValues:
+        arguments = (1, self._k(key), field, *[self._k(prefix) for prefix in linked_prefixes])
         try:
             reply = self._call("EVALSHA", _GET_LINKED_SHA, *arguments)
         except redis.exceptions.NoScriptError:  # a restarted Redis has forgotten the script: EVAL loads it again
             reply = self._call("EVAL", _GET_LINKED, *arguments)
-        value, linked = reply
-        return _as_bytes(value), _as_bytes(linked)
+        linked = [_as_bytes(value) for value in reply[1:]]
+        return _as_bytes(reply[0]), linked + [None] * (len(linked_prefixes) - len(linked))
 
     def delete(self, key: str) -> bool:
         return bool(self._call("DEL", self._k(key)))

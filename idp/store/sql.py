@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
-from idp.store import linked_field
+from idp.store import LinkedValues, linked_field
 
 metadata = MetaData()
 store_entries = Table(
@@ -122,10 +122,12 @@ class SqlStore:
     def add_and_take(self, add_key: str, value: bytes, ttl: int, take_key: str) -> tuple[bool, bytes | None]:
         return self.add(add_key, value, ttl), self.take(take_key)
 
-    def get_linked(self, key: str, field: str, linked_prefix: str) -> tuple[bytes | None, bytes | None]:
+    def get_linked(self, key: str, field: str, linked_prefixes: Sequence[str]) -> LinkedValues:
         value = self.get(key)
         link = linked_field(value, field)
-        return value, self.get(linked_prefix + link) if link is not None else None
+        if link is None:
+            return value, [None] * len(linked_prefixes)
+        return value, self.get_many([prefix + link for prefix in linked_prefixes])
 
     def delete(self, key: str) -> bool:
         with self._engine.begin() as conn:

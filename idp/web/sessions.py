@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Flask, Request, Response
@@ -39,16 +40,32 @@ class StoreSession(CallbackDict[str, Any], SessionMixin):
 
 
 class StoreSessionInterface(SessionInterface):
-    def __init__(self, store: Store, idle_ttl: int) -> None:
+    """`user_records`: key prefixes of what a signed-in page reads of its citizen (`<prefix><user_id>`), read in the
+    round trip that reads the session and handed to `keep_user_records` for the rest of the request."""
+
+    def __init__(
+        self,
+        store: Store,
+        idle_ttl: int,
+        user_records: Sequence[str] = (),
+        keep_user_records: Callable[[dict[str, bytes | None]], None] | None = None,
+    ) -> None:
         self._store = store
         self._idle_ttl = idle_ttl
+        self._user_records = list(user_records)
+        self._keep_user_records = keep_user_records
 
     def open_session(self, app: Flask, request: Request) -> StoreSession:
         sid = request.cookies.get(COOKIE_NAME)
         if sid and len(sid) <= 64:
-            raw = self._store.get(f"session:{sid}")
+            raw, values = self._store.get_linked(f"session:{sid}", "user_id", self._user_records)
             if raw is not None:
-                return StoreSession(json.loads(raw), sid=sid)
+                session = StoreSession(json.loads(raw), sid=sid)
+                user_id = session.get("user_id")
+                if self._keep_user_records is not None and isinstance(user_id, str):
+                    keys = [prefix + user_id for prefix in self._user_records]
+                    self._keep_user_records(dict(zip(keys, values, strict=True)))
+                return session
         return StoreSession(new=True)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:

@@ -336,23 +336,26 @@ def test_get_linked_reads_a_record_and_the_record_it_names(backend: StoreUnderTe
     linked_prefix = user[: -len("u-1")]
     store.set(token, b'{"user_id": "u-1", "scopes": ["openid"]}', 60)
     store.set(user, b'{"email": "a@example.com"}', 60)
-    assert store.get_linked(token, "user_id", linked_prefix) == (
+    signed_out = backend.key("signed-out:u-1")
+    store.set(signed_out, b"1700000000", 60)
+    assert store.get_linked(token, "user_id", [linked_prefix, backend.key("absent:"), signed_out[: -len("u-1")]]) == (
         b'{"user_id": "u-1", "scopes": ["openid"]}',
-        b'{"email": "a@example.com"}',
+        [b'{"email": "a@example.com"}', None, b"1700000000"],
     )
+    assert store.get_linked(token, "user_id", []) == (b'{"user_id": "u-1", "scopes": ["openid"]}', [])
 
 
 def test_get_linked_gives_none_for_what_is_missing_or_not_a_link(backend: StoreUnderTest) -> None:
     store = backend.store
     linked_prefix = backend.key("user:")
-    assert store.get_linked(backend.key("absent"), "user_id", linked_prefix) == (None, None)
+    assert store.get_linked(backend.key("absent"), "user_id", [linked_prefix, linked_prefix]) == (None, [None, None])
     dangling = backend.key("dangling")
     store.set(dangling, b'{"user_id": "nobody"}', 60)
-    assert store.get_linked(dangling, "user_id", linked_prefix) == (b'{"user_id": "nobody"}', None)
+    assert store.get_linked(dangling, "user_id", [linked_prefix]) == (b'{"user_id": "nobody"}', [None])
     for name, value in (("not-json", b"\xff not json"), ("not-a-string", b'{"user_id": 7}'), ("a-list", b"[1]")):
         key = backend.key(name)
         store.set(key, value, 60)
-        assert store.get_linked(key, "user_id", linked_prefix) == (value, None)
+        assert store.get_linked(key, "user_id", [linked_prefix, linked_prefix]) == (value, [None, None])
 
 
 def test_get_linked_ignores_an_expired_link(backend: StoreUnderTest) -> None:
@@ -361,7 +364,7 @@ def test_get_linked_ignores_an_expired_link(backend: StoreUnderTest) -> None:
     store.set(token, b'{"user_id": "u-2"}', 60)
     store.set(user, b"{}", 1)
     time.sleep(EXPIRY_SLEEP)
-    assert store.get_linked(token, "user_id", user[: -len("u-2")]) == (b'{"user_id": "u-2"}', None)
+    assert store.get_linked(token, "user_id", [user[: -len("u-2")]]) == (b'{"user_id": "u-2"}', [None])
 
 
 def test_add_and_take_does_both_whatever_the_other_finds(backend: StoreUnderTest) -> None:
