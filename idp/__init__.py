@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,24 @@ from idp.logs import configure_logging
 SUPPORTED_LOCALES = ("en", "cy")
 
 
+class IdentityProviderApp(Flask):
+    """Flask, asking once per view or hook whether it is `async def`, not on every call (ten times a request)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_functions: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        sync = self._sync_functions.get(func)
+        if sync is None:
+            sync = super().ensure_sync(func)
+            if len(self._sync_functions) < 1024:
+                self._sync_functions[func] = sync
+        return sync
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, static_folder="static/govuk", static_url_path="/assets")
+    app = IdentityProviderApp(__name__, static_folder="static/govuk", static_url_path="/assets")
     app.config.update(settings_from_environment())
     if config:
         app.config.update(config)

@@ -13,12 +13,13 @@ def origin_of(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
 
 
-def content_security_policy(nonce: str, form_targets: list[str]) -> str:
+def content_security_policy(nonce: str | None, form_targets: list[str]) -> str:
     # CSP3 form-action also governs the redirects that follow a form post, so the service the citizen is
     # signing in to must be allowed as well: its redirect URI is where the last form of a journey leads.
     form_action = " ".join(["'self'", *form_targets])
+    script_src = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
     return (
-        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
+        f"default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' data:; "
         f"font-src 'self'; connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; "
         "base-uri 'none'; object-src 'none'"
     )
@@ -51,7 +52,9 @@ def init_app(app: Flask) -> None:
         if response.mimetype == "text/html":
             targets = [origin for origin in g.get("form_action_origins", []) if origin]
             if "content-security-policy" not in present:
-                additions.append(("Content-Security-Policy", content_security_policy(csp_nonce(), targets)))
+                # A response that rendered no page (a redirect) has no inline script to allow, hence no nonce.
+                nonce = g.get("csp_nonce")
+                additions.append(("Content-Security-Policy", content_security_policy(nonce, targets)))
             if "cache-control" not in present:
                 additions.append(("Cache-Control", "no-store"))
         if request.is_secure and "strict-transport-security" not in present:
