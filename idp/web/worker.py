@@ -265,7 +265,7 @@ class EventLoop:
                     continue
                 try:
                     if mask & selectors.EVENT_WRITE:
-                        self._write(connection)
+                        self._answer_waiting(connection)
                     else:
                         self._read(connection)
                 except Exception:
@@ -342,41 +342,42 @@ class EventLoop:
         self._answer_waiting(connection)
 
     def _answer_waiting(self, connection: Connection) -> None:
-        """Answer the requests read so far, in order, while the output goes out as fast as it is made."""
-        worker = self.worker
-        while connection.requests and not connection.closing:
-            request = connection.requests.popleft()
-            keep_alive = request.keep_alive and not self.stopping and worker.alive
-            connection.output += worker.respond(request, connection, keep_alive)
-            if not keep_alive:
-                connection.closing = True
-                connection.requests.clear()
-            if len(connection.output) > _READ_SIZE:
-                break
-        self._write(connection)
+        """Answer the requests read so far, in order, sending as it goes; wait whenever the client reads slowly.
 
-    def _write(self, connection: Connection) -> None:
+        A loop, not recursion: one read may hold thousands of pipelined requests."""
+        worker = self.worker
+        while True:
+            while connection.requests and not connection.closing and len(connection.output) <= _READ_SIZE:
+                request = connection.requests.popleft()
+                keep_alive = request.keep_alive and not self.stopping and worker.alive
+                connection.output += worker.respond(request, connection, keep_alive)
+                if not keep_alive:
+                    connection.closing = True
+                    connection.requests.clear()
+            if not self._send(connection):
+                return
+            if connection.closing:
+                self._close(connection)
+                return
+            if not connection.requests:
+                self._watch(connection, selectors.EVENT_READ)
+                return
+
+    def _send(self, connection: Connection) -> bool:
+        """Send what the socket takes now; True when nothing is left to send (False also when the client is gone)."""
         output = connection.output
         while output:
             try:
                 sent = connection.sock.send(output)
             except (BlockingIOError, InterruptedError):
-                break
+                self._watch(connection, selectors.EVENT_WRITE)
+                return False
             except OSError:
                 self._close(connection)
-                return
+                return False
             del output[:sent]
             connection.last_activity = time.monotonic()
-        if output:
-            self._watch(connection, selectors.EVENT_WRITE)
-            return
-        if connection.closing:
-            self._close(connection)
-            return
-        if connection.requests:  # answers held back while the earlier ones were being sent
-            self._answer_waiting(connection)
-            return
-        self._watch(connection, selectors.EVENT_READ)
+        return True
 
     def _watch(self, connection: Connection, events: int) -> None:
         key = self.selector.get_key(connection.sock)
@@ -387,7 +388,7 @@ class EventLoop:
         connection.requests.clear()
         connection.output += error_response(status)
         connection.closing = True
-        self._write(connection)
+        self._answer_waiting(connection)
 
     def _close(self, connection: Connection) -> None:
         if connection not in self.connections:
