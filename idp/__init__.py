@@ -64,6 +64,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ):
         init_migrations(app)
     csrf.init_app(app)
+
+    @app.before_request
+    def protect_forms_from_forgery() -> None:
+        # Flask-WTF's own hook (off in _finish_config) works out the view's exemption before looking at the method;
+        # a GET needs neither, and most requests are GETs.
+        if request.method in app.config["WTF_CSRF_METHODS"] and app.config["WTF_CSRF_ENABLED"]:
+            csrf.protect(apply_exemptions=True)
+
     babel.init_app(app, locale_selector=_select_locale)
 
     from idp import services
@@ -190,6 +198,7 @@ def _finish_config(app: Flask) -> None:
     config["PREFERRED_URL_SCHEME"] = "https" if issuer.startswith("https://") else "http"
     config["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session, which expires when idle
     config["WTF_CSRF_SSL_STRICT"] = issuer.startswith("https://")
+    config["WTF_CSRF_CHECK_DEFAULT"] = False  # protect_forms_from_forgery checks instead
     config["BABEL_DEFAULT_LOCALE"] = "en"
     config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).resolve().parent / "translations")
     config.setdefault("SQLALCHEMY_TRACK_MODIFICATIONS", False)
