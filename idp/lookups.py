@@ -180,8 +180,9 @@ def _forget_changed(session: Session) -> None:
             store.delete(key)
             forget_read(key)
         recent = _recent_clients()
-        for instance_key in stale:
-            recent.pop(instance_key.removeprefix("client:"), None)
+        for key in stale:
+            if key.startswith(client_key("")):
+                recent.pop(key.removeprefix(client_key("")), None)
 
 
 @event.listens_for(Session, "after_rollback")
