@@ -33,10 +33,17 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _free_ports(count: int) -> list[int]:
+    """Distinct free ports: each socket stays bound until all are chosen, or the system could hand one out twice,
+    and a service would find its port taken by another (and the health check would reach the wrong one)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     work = tmp_path_factory.mktemp("stack")
-    provider_port = _free_port()
+    provider_port, *service_ports = _free_ports(3 + len(IDENTITY_SERVICES))
     provider_url = f"http://localhost:{provider_port}/"
     env = {
         **os.environ,
@@ -92,12 +99,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     }
     services = []
     registrations = []
-    for name, client_id in (
-        ("Apply for a fishing licence", "fishing-licence"),
-        ("Register a vehicle", "vehicle-register"),
-        *IDENTITY_SERVICES,
-    ):
-        base = f"http://localhost:{_free_port()}"
+    all_services = (("Apply for a fishing licence", "fishing-licence"), ("Register a vehicle", "vehicle-register"))
+    for (name, client_id), port in zip((*all_services, *IDENTITY_SERVICES), service_ports, strict=True):
+        base = f"http://localhost:{port}"
         key = work / f"rp-{client_id}.private.pem"
         subprocess.run([sys.executable, "-m", "relying_party_examples.keys", str(key)], check=True, cwd=ROOT)
         source = "state-pension" if (name, client_id) in IDENTITY_SERVICES else client_id
@@ -152,11 +156,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                     RP_DID_URL=provider_url + ".well-known/did.json",
                     RP_IDENTITY_ISSUER=provider_url,
                 )
-            port = service.base_url.rsplit(":", 1)[1]
+            service_port = service.base_url.rsplit(":", 1)[1]
             processes.append(
                 subprocess.Popen(
                     [str(python_bin / "flask"), "--app", "relying_party_examples.sample_service", "run"]
-                    + ["--host", "127.0.0.1", "--port", port, "--no-reload"],
+                    + ["--host", "127.0.0.1", "--port", service_port, "--no-reload"],
                     cwd=ROOT,
                     env=rp_env,
                     stdout=logs[-1],
