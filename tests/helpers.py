@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -186,6 +187,19 @@ class Browser:
 
     def authorize(self, params: dict[str, str]) -> TestResponse:
         return self.follow(self.get("/authorize?" + urlencode(params)))
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct free ports on 127.0.0.1: each socket stays bound until all are chosen, or the system could hand one
+    out twice, and a server would find its port taken by another (whose health check then answers for it)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:

@@ -131,12 +131,15 @@ class Keyring:
     def jwks(self, purpose_prefix: str) -> dict[str, list[dict[str, Any]]]:
         return {"keys": [k.public_jwk for k in self.published(purpose_prefix)]}
 
+    def _tell_listeners(self) -> None:
+        for listener in self._listeners:
+            listener()
+
     def forget_cache(self) -> None:
         with self._lock:
             self._published = (0.0, [])
             self._active.clear()
-        for listener in self._listeners:
-            listener()
+        self._tell_listeners()
 
     def _active_key(self, purpose: str, alg: str) -> tuple[str, PrivateKey]:
         cached = self._active.get((purpose, alg))
@@ -163,8 +166,7 @@ class Keyring:
             # Another process activated this key: publish what this process serves before signing with it.
             if all(key.kid != row.kid for key in self.published()):
                 self._load_published()
-                for listener in self._listeners:
-                    listener()
+                self._tell_listeners()
         return row.kid, private_key
 
     # -- signing and verifying --------------------------------------------------------------------------------

@@ -149,6 +149,8 @@ def keep_credentials(
 ) -> None:
     """Store (jwt, claims, issuer, kind) for the user; `replace` drops what was kept before (proving again),
     `superseded` the kept credentials of those kinds (an old address after a move)."""
+    if has_request_context():
+        g.pop("stored_credential_tokens", None)
     if replace:
         db.session.execute(delete(IdentityCredential).where(IdentityCredential.user_id == user_id))
     elif superseded:
@@ -259,10 +261,19 @@ def _now(moment: float) -> datetime:
     return datetime.fromtimestamp(moment, UTC)
 
 
+def _stored_tokens(user_id: str) -> list[str]:
+    """The user's kept credentials, read from the database once a request: a check's answer asks for them four
+    times. `keep_credentials` forgets them."""
+    read: dict[str, list[str]] = g.setdefault("stored_credential_tokens", {}) if has_request_context() else {}
+    if user_id not in read:
+        read[user_id] = [row.signed_jwt for row in stored_credentials(user_id)]
+    return read[user_id]
+
+
 def _base_credentials(state: ProvingState | None, user_id: str) -> list[VerifiedCredential]:
     if state is not None and state.ignore_stored:
         return []
-    return verified((row.signed_jwt for row in stored_credentials(user_id)), user_id)
+    return verified(_stored_tokens(user_id), user_id)
 
 
 def _all_credentials(state: ProvingState) -> list[VerifiedCredential]:

@@ -88,14 +88,13 @@ class RedisStore:
         self._pipeline([("SET", self._k(key), value, "EX", max(ttl, 1)) for key, value, ttl in items])
 
     def get(self, key: str) -> bytes | None:
-        value = self._call("GET", self._k(key))
-        return value.encode() if isinstance(value, str) else value
+        return _as_bytes(self._call("GET", self._k(key)))
 
     def get_many(self, keys: list[str]) -> list[bytes | None]:
         if not keys:
             return []
         values = self._call("MGET", *[self._k(key) for key in keys])
-        return [value.encode() if isinstance(value, str) else value for value in values]
+        return [_as_bytes(value) for value in values]
 
     def get_linked(self, key: str, field: str, linked_prefixes: Sequence[str]) -> LinkedValues:
         arguments = (1, self._k(key), field, *[self._k(prefix) for prefix in linked_prefixes])
@@ -113,8 +112,7 @@ class RedisStore:
         return self._call("SET", self._k(key), value, "EX", max(ttl, 1), "NX", idempotent=False) is not None
 
     def take(self, key: str) -> bytes | None:
-        value = self._call("GETDEL", self._k(key), idempotent=False)
-        return value.encode() if isinstance(value, str) else value
+        return _as_bytes(self._call("GETDEL", self._k(key), idempotent=False))
 
     def add_and_take(self, add_key: str, value: bytes, ttl: int, take_key: str) -> tuple[bool, bytes | None]:
         added, taken = self._pipeline(

@@ -7,7 +7,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import pytest
 import requests
 
 from tests.backends import IN_CI
+from tests.helpers import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("IDP_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -31,19 +31,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-first-run",
 ]
-
-
-def _free_ports(count: int) -> list[int]:
-    """Distinct free ports: each socket stays bound until all are chosen, or the system could hand one out twice,
-    and a service would find its port taken by another (and the health check would reach the wrong one)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 @dataclass(frozen=True)
@@ -83,7 +70,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     work = tmp_path_factory.mktemp("stack")
-    provider_port, *service_ports = _free_ports(3 + len(IDENTITY_SERVICES))
+    provider_port, *service_ports = free_ports(3 + len(IDENTITY_SERVICES))
     provider_url = f"http://localhost:{provider_port}/"
     env = {
         **os.environ,

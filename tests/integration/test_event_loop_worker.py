@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.helpers import wait_for
+from tests.helpers import free_ports, wait_for
 from tests.integration.worker_test_app import big_body
 
 HERE = Path(__file__).resolve().parent
@@ -175,12 +175,6 @@ class Server:
         return self.log.read_text(errors="replace")[-5000:]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _answers(server: Server) -> bool:
     try:
         with server.client() as client:
@@ -191,7 +185,7 @@ def _answers(server: Server) -> bool:
 
 @contextmanager
 def _gunicorn(directory: Path, *options: str) -> Iterator[Server]:
-    port = _free_port()
+    port = free_ports(1)[0]
     log = directory / "gunicorn.log"
     command = [
         str(BIN / "gunicorn"),

@@ -8,7 +8,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import wait_for
+from tests.helpers import free_ports, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -43,12 +42,6 @@ class Provider:
         return [line for line in self.lines() if line["logger"] == "idp.access" and line.get("route") == route]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _stale_counts(directory: Path, env: dict[str, str]) -> None:
     """What a previous run of gunicorn would have left: a thousand /healthz requests."""
     code = "from idp import metrics; metrics.HTTP_REQUESTS.labels('/healthz', 'GET', '200').inc(1000)"
@@ -61,7 +54,7 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
     work = tmp_path_factory.mktemp("gunicorn")
     metrics_directory = work / "metrics"
     metrics_directory.mkdir()
-    port = _free_port()
+    port = free_ports(1)[0]
     env = {
         **os.environ,
         "IDP_ENV": "development",
