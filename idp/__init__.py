@@ -111,6 +111,7 @@ def _register_web(app: Flask) -> None:
     from idp.auth.passkey_views import passkey_sign_in_blueprint
     from idp.auth.recovery import recovery_blueprint
     from idp.auth.views import auth_blueprint
+    from idp.oidc.single_sign_on import serve_single_sign_on
     from idp.oidc.views import oidc_blueprint
     from idp.proving.views import identity_blueprint, identity_journey_in_this_browser
     from idp.web.access import public, register_blueprint, signed_in
@@ -133,6 +134,7 @@ def _register_web(app: Flask) -> None:
     register_blueprint(app, passkey_account_blueprint, signed_in)
     register_error_pages(app)
     _serve_api(app)
+    serve_single_sign_on(app)
     _serve_published_documents(app)
 
 

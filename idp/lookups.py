@@ -72,11 +72,19 @@ _Record = TypeVar("_Record", ClientRecord, UserProfile)
 
 
 def _reads() -> dict[str, bytes | None] | None:
-    """What this request has already read from the store: each key is fetched at most once per request."""
-    if not has_request_context():
+    """What this request has already read from the store: each key is fetched at most once per request. A request
+    answered ahead of Flask starts its own with `remember_reads_in_this_context`."""
+    if not has_app_context():
         return None
-    reads: dict[str, bytes | None] = g.setdefault("store_reads", {})
+    reads: dict[str, bytes | None] | None = g.get("store_reads")
+    if reads is None and has_request_context():
+        reads = g.store_reads = {}
     return reads
+
+
+def remember_reads_in_this_context() -> None:
+    """For an app context that serves one request without a request context (see `_reads`)."""
+    g.store_reads = {}
 
 
 def read(key: str) -> bytes | None:

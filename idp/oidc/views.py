@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -69,12 +71,19 @@ def _verify_request_object(client: ClientRegistration, token: str) -> dict[str, 
         raise RequestObjectSignatureError(str(exc)) from exc
 
 
-def redirect_to_client(redirect_uri: str, response_mode: str, params: dict[str, str | None]) -> ResponseReturnValue:
+def client_location(redirect_uri: str, response_mode: str, params: Mapping[str, str | None]) -> str:
+    """The service's redirect URI with the response parameters in its query, or its fragment (`response_mode`)."""
     encoded = urlencode({k: v for k, v in params.items() if v is not None})
     if response_mode == "fragment":
-        location = f"{redirect_uri}#{encoded}"
-    else:
-        location = f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{encoded}"
+        return f"{redirect_uri}#{encoded}"
+    return f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{encoded}"
+
+
+def redirect_to_client(redirect_uri: str, response_mode: str, params: dict[str, str | None]) -> ResponseReturnValue:
+    return _back_to_client(client_location(redirect_uri, response_mode, params))
+
+
+def _back_to_client(location: str) -> ResponseReturnValue:
     response = redirect(location, code=302)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -97,26 +106,19 @@ def authorize_error_response(error: AuthorizeError) -> ResponseReturnValue:
 @oidc_blueprint.route("/authorize", methods=["GET", "POST"])
 @csrf.exempt
 def authorize() -> ResponseReturnValue:
-    params = _last_wins(request.args if request.method == "GET" else request.form)
+    params = _last_wins(request.form if request.method == "POST" else request.args)
     user_id = session.get("user_id")
     if isinstance(user_id, str):  # usually read already, with the session; the client comes from find_client
         prefetch([signed_out_key(user_id), user_key(user_id)])
     try:
-        auth_request = validate_authorization_request(
-            params,
-            find_client,
-            _verify_request_object,
-            authorize_endpoint=current_app.config["IDP_ISSUER"] + "authorize",
-            identity_available=current_app.config["IDP_IDENTITY_PROVING_AVAILABLE"],
-        )
+        auth_request = validated_authorization_request(params)
     except AuthorizeError as error:
         return authorize_error_response(error)
 
     if auth_request.ui_locales:
         session["locale"] = auth_request.ui_locales[0].split("-")[0].lower()
     sign_in = current_sign_in()
-    fresh_login_required = "login" in auth_request.prompt or _max_age_passed(auth_request, sign_in)
-    if sign_in and not fresh_login_required and _level_met(auth_request, sign_in):
+    if sign_in is not None and single_sign_on_applies(auth_request, sign_in):
         if auth_request.vtr.needs_identity:
             # Architecture, step 4: signed in at the level asked for; the identity blueprint takes over.
             session["journey_id"] = save_journey(auth_request, fresh_login_required=False)
@@ -128,9 +130,29 @@ def authorize() -> ResponseReturnValue:
             auth_request.response_mode,
             {"error": "login_required", "error_description": "Login required", "state": auth_request.state},
         )
-    journey_id = save_journey(auth_request, fresh_login_required=fresh_login_required)
+    journey_id = save_journey(auth_request, fresh_login_required=_fresh_login_required(auth_request, sign_in))
     session["journey_id"] = journey_id
     return redirect(url_for("auth.start"), code=302)
+
+
+def validated_authorization_request(params: dict[str, str]) -> AuthorizationRequest:
+    """The request, checked in the reference's order against the client's registration; AuthorizeError if not."""
+    return validate_authorization_request(
+        params,
+        find_client,
+        _verify_request_object,
+        authorize_endpoint=current_app.config["IDP_ISSUER"] + "authorize",
+        identity_available=current_app.config["IDP_IDENTITY_PROVING_AVAILABLE"],
+    )
+
+
+def single_sign_on_applies(auth_request: AuthorizationRequest, sign_in: SignedIn) -> bool:
+    """The browser is signed in strongly and recently enough for this request: no sign-in is asked for."""
+    return not _fresh_login_required(auth_request, sign_in) and _level_met(auth_request, sign_in)
+
+
+def _fresh_login_required(auth_request: AuthorizationRequest, sign_in: SignedIn | None) -> bool:
+    return "login" in auth_request.prompt or _max_age_passed(auth_request, sign_in)
 
 
 def _max_age_passed(auth_request: AuthorizationRequest, sign_in: SignedIn | None) -> bool:
@@ -162,9 +184,38 @@ def continue_journey() -> ResponseReturnValue:
     return issue_code(journey.request, sign_in, journey_id, identity)
 
 
+@dataclass(frozen=True)
+class ServiceSignIn:
+    """A service this browser session has signed the citizen in to (see logout.remember_service)."""
+
+    user_id: str
+    client_id: str
+    subject: str
+    session_ref: str
+
+
+@dataclass(frozen=True)
+class CodeAnswer:
+    """Where the browser goes back to the service: with a code, or with access_denied."""
+
+    location: str
+    signed_in_to: ServiceSignIn | None
+
+
 def issue_code(
     auth_request: AuthorizationRequest, sign_in: SignedIn, journey_id: str, identity: IdentityOutcome | None = None
 ) -> ResponseReturnValue:
+    answer = answer_with_code(auth_request, sign_in, journey_id, identity)
+    if answer.signed_in_to is not None:
+        service = answer.signed_in_to
+        logout_service.remember_service(service.user_id, service.client_id, service.subject, service.session_ref)
+    return _back_to_client(answer.location)
+
+
+def answer_with_code(
+    auth_request: AuthorizationRequest, sign_in: SignedIn, journey_id: str, identity: IdentityOutcome | None = None
+) -> CodeAnswer:
+    """Issue a code for the validated request and the signed-in citizen, unless access is to be denied."""
     client = find_client(auth_request.client_id)
     user = find_user_profile(sign_in.user_id)
     denied = client is None or user is None or user.suspended
@@ -173,11 +224,8 @@ def issue_code(
         # and asked for them, in which case it gets a normal code and /userinfo carries only the codes.
         denied = denied or not wants_return_codes(auth_request.claims, client.return_codes_enabled)
     if denied or client is None or user is None:
-        return redirect_to_client(
-            auth_request.redirect_uri,
-            auth_request.response_mode,
-            {"error": "access_denied", "error_description": "Access denied", "state": auth_request.state},
-        )
+        denial = {"error": "access_denied", "error_description": "Access denied", "state": auth_request.state}
+        return CodeAnswer(client_location(auth_request.redirect_uri, auth_request.response_mode, denial), None)
     subject = pairwise_subject(
         sector_host(client.sector_identifier_uri, client.redirect_uris), user.id, user.subject_salt
     )
@@ -200,10 +248,10 @@ def issue_code(
         identity=identity.to_dict() if identity is not None else None,
     )
     code = current_services().grants.issue_code(grant)
-    logout_service.remember_service(user.id, client.client_id, subject, sign_in.session_ref)
-    return redirect_to_client(
+    location = client_location(
         auth_request.redirect_uri, auth_request.response_mode, {"code": code, "state": auth_request.state}
     )
+    return CodeAnswer(location, ServiceSignIn(user.id, client.client_id, subject, sign_in.session_ref))
 
 
 # -- /logout ----------------------------------------------------------------------------------------------------

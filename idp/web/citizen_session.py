@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app, session
 
@@ -26,14 +28,14 @@ def signed_out_key(user_id: str) -> str:
     return f"signed-out-at:{user_id}"
 
 
-def current_sign_in() -> SignedIn | None:
+def sign_in_from(session: Mapping[str, Any], signed_out_at: bytes | None) -> SignedIn | None:
+    """The sign-in the session records, unless the citizen has since signed out everywhere: `signed_out_at` is the
+    value under `signed_out_key` of the session's user."""
     user_id = session.get("user_id")
     if not user_id:
         return None
     signed_in_at = float(session.get("signed_in_at", 0))
-    ended = read(signed_out_key(user_id))
-    if ended is not None and float(ended) >= signed_in_at:
-        clear_sign_in()
+    if signed_out_at is not None and float(signed_out_at) >= signed_in_at:
         return None
     return SignedIn(
         user_id=user_id,
@@ -42,6 +44,16 @@ def current_sign_in() -> SignedIn | None:
         credential_level=str(session["credential_level"]),
         session_ref=str(session["session_ref"]),
     )
+
+
+def current_sign_in() -> SignedIn | None:
+    user_id = session.get("user_id")
+    if not user_id:
+        return None
+    sign_in = sign_in_from(session, read(signed_out_key(user_id)))
+    if sign_in is None:
+        clear_sign_in()
+    return sign_in
 
 
 def record_sign_in(user_id: str, credential_level: str, session_ref: str | None = None) -> None:

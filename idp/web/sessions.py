@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Request, Response
@@ -20,6 +21,22 @@ from idp.store import Store
 
 COOKIE_NAME = "idp_session"
 _REFRESH_AFTER_SECONDS = 60
+#: The WSGI environ key under which a layer ahead of Flask (idp.oidc.single_sign_on) hands over the session it has
+#: read already: (the cookie's session id, the `StoredSession` or None when there is none).
+SESSION_READ_AHEAD = "idp.session_read_ahead"
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    sid: str
+    data: dict[str, Any]
+    #: What `user_records` hold for the session's user, by key; empty when the session has no user.
+    user_records: dict[str, bytes | None]
+
+
+def needs_refresh(data: Mapping[str, Any], now: float) -> bool:
+    """The session has not been written for a while: its expiry is pushed back at the end of this request."""
+    return now - data.get("_refreshed", 0) > _REFRESH_AFTER_SECONDS
 
 
 class StoreSession(CallbackDict[str, Any], SessionMixin):
@@ -55,17 +72,29 @@ class StoreSessionInterface(SessionInterface):
         self._user_records = list(user_records)
         self._keep_user_records = keep_user_records
 
+    def read(self, sid: str) -> StoredSession | None:
+        """The session the cookie names, with its user's records, in one round trip."""
+        if not sid or len(sid) > 64:
+            return None
+        raw, values = self._store.get_linked(f"session:{sid}", "user_id", self._user_records)
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        user_id = data.get("user_id")
+        if not isinstance(user_id, str):
+            return StoredSession(sid, data, {})
+        keys = [prefix + user_id for prefix in self._user_records]
+        return StoredSession(sid, data, dict(zip(keys, values, strict=True)))
+
     def open_session(self, app: Flask, request: Request) -> StoreSession:
         sid = request.cookies.get(COOKIE_NAME)
-        if sid and len(sid) <= 64:
-            raw, values = self._store.get_linked(f"session:{sid}", "user_id", self._user_records)
-            if raw is not None:
-                session = StoreSession(json.loads(raw), sid=sid)
-                user_id = session.get("user_id")
-                if self._keep_user_records is not None and isinstance(user_id, str):
-                    keys = [prefix + user_id for prefix in self._user_records]
-                    self._keep_user_records(dict(zip(keys, values, strict=True)))
-                return session
+        if sid:
+            read_ahead = request.environ.get(SESSION_READ_AHEAD)
+            stored = read_ahead[1] if read_ahead is not None and read_ahead[0] == sid else self.read(sid)
+            if stored is not None:
+                if self._keep_user_records is not None and stored.user_records:
+                    self._keep_user_records(stored.user_records)
+                return StoreSession(stored.data, sid=sid)
         return StoreSession(new=True)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
@@ -77,8 +106,7 @@ class StoreSessionInterface(SessionInterface):
                 response.delete_cookie(COOKIE_NAME, httponly=True, samesite="Lax", secure=secure)
             return
         now = time.time()
-        stale = now - session.get("_refreshed", 0) > _REFRESH_AFTER_SECONDS
-        if not (session.modified or stale or session.sid is None):
+        if not (session.modified or needs_refresh(session, now) or session.sid is None):
             return
         if session.rotate_requested and session.sid:
             self._store.delete(f"session:{session.sid}")
