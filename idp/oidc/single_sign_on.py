@@ -19,7 +19,6 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from flask import Flask
 from werkzeug.http import parse_cookie
@@ -34,6 +33,7 @@ from idp.web.language import LANGUAGE_COOKIE
 from idp.web.request_log import record_request, request_id_from
 from idp.web.security_headers import EVERY_RESPONSE, HSTS, content_security_policy
 from idp.web.sessions import COOKIE_NAME, SESSION_READ_AHEAD, StoreSessionInterface, needs_refresh
+from idp.web.urlencoded import UrlencodedParser
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 ROUTE = "/authorize"
 #: A redirect renders no page, so its policy has no script nonce and no form target (see security_headers).
 _REDIRECT_POLICY = content_security_policy(None, [])
+_QUERIES = UrlencodedParser(errors="werkzeug.url_quote")
 
 
 class SingleSignOnAuthorize:
@@ -112,7 +113,7 @@ class SingleSignOnAuthorize:
         session = stored.data
         # Parsed as werkzeug's Request.args parses it; the last of repeated parameters wins, as in the view.
         query = environ.get("QUERY_STRING", "").encode("latin-1").decode()
-        params = dict(parse_qsl(query, keep_blank_values=True, errors="werkzeug.url_quote"))
+        params = _QUERIES.parse(query)
         locale = session.get("locale")
         if "lang" in params or (locale in SUPPORTED_LOCALES and cookies.get(LANGUAGE_COOKIE) != locale):
             return None  # a language to remember, in the session or the cookie (idp.web.language)

@@ -15,13 +15,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
 from flask import Flask
 
 from idp import logs
 from idp.web.request_log import record_request, request_id_from
 from idp.web.security_headers import EVERY_RESPONSE, HSTS
+from idp.web.urlencoded import TooManyFields, UrlencodedParser
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -31,10 +31,7 @@ log = logging.getLogger(__name__)
 #: A token request is a few kilobytes even with a request object; anything far larger is not one.
 MAX_FORM_BYTES = 256 * 1024
 MAX_FORM_FIELDS = 1000
-#: Decoded names and values kept (see parse_form): short ones only, and a bounded number.
-_DECODED: dict[str, str] = {}
-_MAX_KEPT_DECODED = 1024
-_MAX_KEPT_LENGTH = 256
+_FORMS = UrlencodedParser(max_fields=MAX_FORM_FIELDS)
 _STATUS_LINES = {
     200: "200 OK",
     400: "400 Bad Request",
@@ -106,38 +103,10 @@ def _form(environ: dict[str, Any]) -> dict[str, str] | None:
     if length > MAX_FORM_BYTES:
         return None
     body = environ["wsgi.input"].read(length) if length > 0 else b""
-    return parse_form(body.decode("utf-8", "replace"))
-
-
-def parse_form(text: str) -> dict[str, str] | None:
-    """`dict(parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))`, the last of repeated
-    names winning, in a quarter of the time: the percent-decoded forms of the names and values every request of a
-    service repeats (its redirect URI, the assertion type) are kept. None for more fields than that: too large, as
-    werkzeug's form parser says too (not a server error)."""
-    if text.count("&") >= MAX_FORM_FIELDS:
+    try:
+        return _FORMS.parse(body.decode("utf-8", "replace"))
+    except TooManyFields:  # too large, as werkzeug's form parser says too (not a server error)
         return None
-    form = {}
-    for pair in text.split("&"):
-        if not pair:
-            continue
-        name, _, value = pair.partition("=")
-        if "%" in name or "+" in name:
-            name = _decoded(name)
-        if "%" in value or "+" in value:
-            value = _decoded(value)
-        form[name] = value
-    return form
-
-
-def _decoded(encoded: str) -> str:
-    decoded = _DECODED.get(encoded)
-    if decoded is None:
-        decoded = unquote(encoded.replace("+", " "))
-        if len(encoded) <= _MAX_KEPT_LENGTH:
-            if len(_DECODED) >= _MAX_KEPT_DECODED:
-                _DECODED.clear()
-            _DECODED[encoded] = decoded
-    return decoded
 
 
 def _encode(response: ApiResponse) -> bytes:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
@@ -21,7 +20,7 @@ from werkzeug.test import TestResponse
 from idp import create_app, logs
 from idp.logs import JsonFormatter
 from idp.oidc import token_endpoint, userinfo
-from idp.web.api import MAX_FORM_BYTES, MAX_FORM_FIELDS, parse_form
+from idp.web.api import MAX_FORM_BYTES
 from idp.web.security_headers import EVERY_RESPONSE
 from tests.conftest import app_config
 from tests.helpers import Browser, RelyingPartyUnderTest, sign_in
@@ -468,30 +467,3 @@ def test_the_endpoints_are_in_the_register_of_access_rules_and_not_flask_routes(
     rules = app.extensions["access_rules"]
     assert (rules["token"], rules["userinfo"]) == ("public", "bearer_token_required")
     assert not {"/token", "/userinfo"} & {rule.rule for rule in app.url_map.iter_rules()}
-
-
-_FORM_ALPHABET = "ab=&+%2Ff%e2%82%acZ%zz %%0;é"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "",
-        "a=1&&b=&c",
-        "a+b=%20x+y&%E2%82%AC=%ff",
-        "=x&y=",
-        "a=1;b=2",
-        "k=%zz&k=2&k=%41",
-        "redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcallback&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcallback",
-        *["".join(random.Random(seed).choices(_FORM_ALPHABET, k=40)) for seed in range(300)],
-    ],
-)
-def test_forms_are_read_as_the_standard_library_reads_them(text: str) -> None:
-    assert parse_form(text) == dict(parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))
-    assert parse_form(text) == parse_form(text)  # the second time from the decoded values kept
-
-
-def test_a_form_of_one_field_too_many_is_not_read() -> None:
-    at_the_limit = "&".join(f"f{number}=x" for number in range(MAX_FORM_FIELDS))
-    assert parse_form(at_the_limit) is not None
-    assert parse_form(at_the_limit + "&one=more") is None
