@@ -13,11 +13,11 @@ made it at once.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
+import orjson
 from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -131,12 +131,12 @@ def user_key(user_id: str) -> str:
 def _read_through(key: str, model: type[Any], primary_key: str, record_type: type[_Record]) -> _Record | None:
     cached = read(key)
     if cached is not None:
-        return record_type(**json.loads(cached))
+        return record_type(**orjson.loads(cached))
     row = db.session.get(model, primary_key)
     if row is None:
         return None
     record = record_type(**{field.name: getattr(row, field.name) for field in fields(record_type)})
-    current_services().store.set(key, json.dumps(vars(record)).encode(), _TTL)
+    current_services().store.set(key, orjson.dumps(vars(record)), _TTL)
     forget_read(key)
     return record
 

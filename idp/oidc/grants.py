@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from idp.keys.keyring import Keyring
@@ -92,7 +92,7 @@ class Grants:
 
     def issue_code(self, grant: Grant) -> str:
         code = secrets.token_urlsafe(32)
-        self._store.set(code_key(code), json.dumps(vars(grant)).encode(), self._code_ttl)
+        self._store.set(code_key(code), orjson.dumps(vars(grant)), self._code_ttl)
         return code
 
     def exchange_code(
@@ -111,7 +111,7 @@ class Grants:
         if stored is None:
             self._revoke_if_reused(code_digest)
             raise TokenError("invalid_grant", "Invalid authorization code")
-        grant = Grant(**json.loads(stored))
+        grant = Grant(**orjson.loads(stored))
         if grant.client_id != client_id:
             raise TokenError("invalid_grant", "Invalid authorization code")
         if not hmac.compare_digest(grant.redirect_uri, form.get("redirect_uri", "")):
@@ -143,7 +143,7 @@ class Grants:
         token_key = _digest(access_token)
         self._store.set_many(
             [
-                (f"at:{token_key}", json.dumps(vars(record)).encode(), self._access_token_ttl),
+                (f"at:{token_key}", orjson.dumps(vars(record)), self._access_token_ttl),
                 (f"code-redeemed:{code_digest}", token_key.encode(), self._access_token_ttl + self._code_ttl),
             ]
         )

@@ -5,10 +5,10 @@ Served by idp.web.api, ahead of Flask: a service's server calls it, with no cook
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
+import orjson
 from flask import current_app, g
 
 from idp.identity.core_identity import IDENTITY_KEY_PURPOSE, core_identity_claims, kid_prefix
@@ -46,8 +46,8 @@ def bearer_token_required(request: ApiRequest) -> ApiResponse | None:
     )
     if stored_token is None:  # the store, not the signature, is the authority: revoked or expired is absent
         return _unauthorized(INVALID_TOKEN)
-    g.access_token = AccessTokenRecord(**json.loads(stored_token))
-    g.user_profile = UserProfile(**json.loads(stored_profile)) if stored_profile is not None else None
+    g.access_token = AccessTokenRecord(**orjson.loads(stored_token))
+    g.user_profile = UserProfile(**orjson.loads(stored_profile)) if stored_profile is not None else None
     return None
 
 

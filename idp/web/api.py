@@ -9,13 +9,13 @@ strict headers, the metrics and the access line. Everything else goes on to the 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from flask import Flask
 
 from idp import logs
@@ -110,7 +110,7 @@ def _form(environ: dict[str, Any]) -> dict[str, str] | None:
 
 
 def _encode(response: ApiResponse) -> bytes:
-    return json.dumps(response.body, separators=(",", ":")).encode() if response.body is not None else b""
+    return orjson.dumps(response.body) if response.body is not None else b""
 
 
 class ApiEndpoints:

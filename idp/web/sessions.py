@@ -6,13 +6,13 @@ expires after an hour idle; its id is replaced at sign-in (`rotate`) so a fixed 
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
@@ -79,7 +79,7 @@ class StoreSessionInterface(SessionInterface):
         raw, values = self._store.get_linked(f"session:{sid}", "user_id", self._user_records)
         if raw is None:
             return None
-        data = json.loads(raw)
+        data = orjson.loads(raw)
         user_id = data.get("user_id")
         if not isinstance(user_id, str):
             return StoredSession(sid, data, {})
@@ -114,7 +114,7 @@ class StoreSessionInterface(SessionInterface):
         if session.sid is None:
             session.sid = secrets.token_urlsafe(32)
         session["_refreshed"] = now
-        self._store.set(f"session:{session.sid}", json.dumps(dict(session)).encode(), self._idle_ttl)
+        self._store.set(f"session:{session.sid}", orjson.dumps(dict(session)), self._idle_ttl)
         response.set_cookie(
             COOKIE_NAME,
             session.sid,
