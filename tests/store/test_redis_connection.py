@@ -13,6 +13,7 @@ import os
 import selectors
 import socket
 import ssl
+import struct
 import threading
 import time
 import uuid
@@ -414,6 +415,20 @@ def test_a_server_that_does_not_answer_times_out(make_store: Callable[..., Redis
         assert 0.15 < time.monotonic() - started < 0.35  # one attempt
 
 
+def test_a_tcp_connection_times_out_in_the_kernel(make_store: Callable[..., RedisStore]) -> None:
+    # Python's own timeout would poll the socket before every send and receive; the kernel's costs nothing.
+    store = make_store(timeout=0.25)
+    store.get("k")
+    connection = store._this_thread.connection
+    assert connection is not None
+    plain_socket = connection._socket
+    assert plain_socket.gettimeout() is None
+    for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
+        seconds, microseconds = struct.unpack("ll", plain_socket.getsockopt(socket.SOL_SOCKET, option, 16))
+        assert 0.24 < seconds + microseconds / 1_000_000 < 0.27  # the kernel keeps it in ticks
+    assert plain_socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+
+
 def test_a_connection_that_cannot_be_made_in_time_times_out(make_store: Callable[..., RedisStore]) -> None:
     # A listener with a full queue of connections not yet accepted: Linux drops the next ones' SYNs.
     listener = socket.create_server(("127.0.0.1", 0), backlog=0)
@@ -484,7 +499,7 @@ def test_each_thread_has_its_own_connection_and_close_closes_them_all(
     def use_and_wait() -> None:
         connection_ids.append(_connection_id(store))
         parked.set()
-        release.wait(5)
+        release.wait(30)
 
     waiting = threading.Thread(target=use_and_wait)
     waiting.start()
