@@ -104,13 +104,12 @@ class RedisStore:
         return self._round_trip(b"".join([pack_command(command) for command in commands]), len(commands), idempotent)
 
     def _round_trip(self, packed: bytes, count: int, idempotent: bool) -> list[Any]:
-        for attempt in (1, 2):
-            try:
-                return self._connection().round_trip(packed, count)
-            except RedisUnavailable:
-                if attempt == 2 or not idempotent:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return self._connection().round_trip(packed, count)
+        except RedisUnavailable:
+            if not idempotent:
+                raise
+        return self._connection().round_trip(packed, count)  # once more, on a new connection
 
     def set(self, key: str, value: bytes, ttl: int) -> None:
         self._call("SET", self._k(key), value, "EX", max(ttl, 1))
