@@ -114,7 +114,7 @@ def test_lines_logged_inside_a_request_carry_its_id(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     warning = [line for line in lines if line["logger"] == "idp.web.pages"]
     assert warning and warning[0]["level"] == "WARNING"
-    assert warning[0]["message"] == "not ready: the store did not answer (ConnectionError)"
+    assert warning[0]["message"] == "not ready: the store did not answer (RedisUnavailable)"
     assert warning[0]["request_id"] == "probe-1"
 
 

@@ -304,23 +304,6 @@ def test_create_store_with_redis_url() -> None:
     assert isinstance(store, RedisStore)
 
 
-def test_redis_store_recovers_when_its_connection_is_killed() -> None:
-    import redis
-
-    url = require_redis()
-    store = RedisStore.from_url(url, prefix=f"idp-test-{uuid.uuid4().hex}:")
-    try:
-        store.set("k", b"v", 60)
-        admin = redis.Redis.from_url(url)
-        killed = admin.client_kill_filter(_type="normal", skipme=True)
-        admin.close()
-        assert killed >= 1
-        assert store.get("k") == b"v"  # repeated once on a new connection
-    finally:
-        store.flush_prefix()
-        store.close()
-
-
 def test_get_many_returns_values_in_order_with_none_for_missing(backend: StoreUnderTest) -> None:
     store = backend.store
     first, missing, second = backend.key("g1"), backend.key("g-missing"), backend.key("g2")
