@@ -28,21 +28,21 @@ def signed_out_key(user_id: str) -> str:
     return f"signed-out-at:{user_id}"
 
 
-def sign_in_from(session: Mapping[str, Any], signed_out_at: bytes | None) -> SignedIn | None:
-    """The sign-in the session records, unless the citizen has since signed out everywhere: `signed_out_at` is the
-    value under `signed_out_key` of the session's user."""
-    user_id = session.get("user_id")
+def sign_in_from(session_data: Mapping[str, Any], signed_out_at: bytes | None) -> SignedIn | None:
+    """The sign-in a session's data records, unless the citizen has since signed out everywhere: `signed_out_at` is
+    the value under `signed_out_key` of the session's user."""
+    user_id = session_data.get("user_id")
     if not user_id:
         return None
-    signed_in_at = float(session.get("signed_in_at", 0))
+    signed_in_at = float(session_data.get("signed_in_at", 0))
     if signed_out_at is not None and float(signed_out_at) >= signed_in_at:
         return None
     return SignedIn(
         user_id=user_id,
         signed_in_at=signed_in_at,
-        auth_time=int(session["auth_time"]),
-        credential_level=str(session["credential_level"]),
-        session_ref=str(session["session_ref"]),
+        auth_time=int(session_data["auth_time"]),
+        credential_level=str(session_data["credential_level"]),
+        session_ref=str(session_data["session_ref"]),
     )
 
 
