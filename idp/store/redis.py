@@ -28,7 +28,7 @@ from idp.store.redis_connection import RedisAddress, RedisConnection, RedisUnava
 _PING = pack_command(("PING",))
 
 # get_linked: the second key is named by the first value, so it cannot be declared in KEYS; that is fine on a
-# single Redis (or Sentinel), which is what the provider runs on, not on Redis Cluster.
+# single Redis, which is what the provider runs on, not on Redis Cluster.
 _GET_LINKED = """
 local value = redis.call('GET', KEYS[1])
 if not value then return {false} end
