@@ -80,9 +80,14 @@ class ApiRoute:
     access_rule: AccessRule
 
     def __post_init__(self) -> None:
-        # RFC 9110 §9.3.2: what answers GET answers HEAD, as a Flask route does (a body-less GET, see ApiEndpoints).
-        if "GET" in self.methods:
-            object.__setattr__(self, "methods", self.methods | {"HEAD"})
+        # RFC 9110 §9.3.2: what answers GET answers HEAD, as a Flask route does (a body-less GET, see ApiEndpoints);
+        # and, as for a Flask route, OPTIONS says which methods the endpoint takes (§9.3.7).
+        added = {"HEAD", "OPTIONS"} if "GET" in self.methods else {"OPTIONS"}
+        object.__setattr__(self, "methods", self.methods | added)
+
+    @property
+    def allow(self) -> str:
+        return ", ".join(sorted(self.methods))
 
 
 def public(_request: ApiRequest) -> None:
@@ -155,8 +160,11 @@ class ApiEndpoints:
         return [body] if method != "HEAD" else [b""]
 
     def _respond(self, route: ApiRoute, environ: dict[str, Any]) -> ApiResponse:
-        if environ["REQUEST_METHOD"] not in route.methods:
-            return ApiResponse(405, None, [("Allow", ", ".join(sorted(route.methods)))])
+        method = environ["REQUEST_METHOD"]
+        if method not in route.methods:
+            return ApiResponse(405, None, [("Allow", route.allow)])
+        if method == "OPTIONS":  # before the access rule: it tells nothing but the methods, as Flask's answer does
+            return ApiResponse(200, None, [("Allow", route.allow)])
         form = _form(environ)
         if form is None:
             return ApiResponse(413, {"error": "invalid_request", "error_description": "Request body too large"})

@@ -91,8 +91,8 @@ def signed_in_code(app: Flask, browser: Browser, rp: RelyingPartyUnderTest) -> s
 def assert_api_headers(response: TestResponse) -> None:
     """What the layer adds to every answer over plain HTTP, each exactly once."""
     headers = response.headers
-    # A 401 or a 405 has an empty body, so no content type to declare.
-    empty = response.status_code in (401, 405)
+    # A 401, a 405 or an answer to OPTIONS has an empty body, so no content type to declare.
+    empty = response.status_code in (401, 405) or response.request.method == "OPTIONS"
     assert headers.getlist("Content-Type") == ([] if empty else ["application/json"])
     assert headers.getlist("Cache-Control") == ["no-store"]
     assert headers.getlist("X-Content-Type-Options") == ["nosniff"]
@@ -111,13 +111,13 @@ def assert_api_headers(response: TestResponse) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("GET", "/token", "POST"),
-        ("PUT", "/token", "POST"),
-        ("DELETE", "/token", "POST"),
-        ("HEAD", "/token", "POST"),
-        ("PUT", "/userinfo", "GET, HEAD, POST"),
-        ("DELETE", "/userinfo", "GET, HEAD, POST"),
-        ("PATCH", "/userinfo", "GET, HEAD, POST"),
+        ("GET", "/token", "OPTIONS, POST"),
+        ("PUT", "/token", "OPTIONS, POST"),
+        ("DELETE", "/token", "OPTIONS, POST"),
+        ("HEAD", "/token", "OPTIONS, POST"),
+        ("PUT", "/userinfo", "GET, HEAD, OPTIONS, POST"),
+        ("DELETE", "/userinfo", "GET, HEAD, OPTIONS, POST"),
+        ("PATCH", "/userinfo", "GET, HEAD, OPTIONS, POST"),
     ],
 )
 def test_a_method_the_endpoint_does_not_take_is_refused_before_anything_else(
@@ -130,6 +130,17 @@ def test_a_method_the_endpoint_does_not_take_is_refused_before_anything_else(
     assert "WWW-Authenticate" not in response.headers
     assert response.data == b""
     assert_api_headers(response)
+
+
+@pytest.mark.parametrize(("path", "allow"), [("/token", "OPTIONS, POST"), ("/userinfo", "GET, HEAD, OPTIONS, POST")])
+def test_options_lists_the_methods_as_a_flask_route_does(app: Flask, path: str, allow: str) -> None:
+    response = app.test_client().options(path)
+    assert (response.status_code, response.headers["Allow"], response.data) == (200, allow, b"")
+    assert "WWW-Authenticate" not in response.headers
+    assert_api_headers(response)
+    # A page's route, answered by Flask, says the same kind of thing of its own methods.
+    flask_allow = app.test_client().options("/authorize").headers["Allow"]
+    assert sorted(flask_allow.split(", ")) == ["GET", "HEAD", "OPTIONS", "POST"]
 
 
 def test_head_of_userinfo_is_its_get_without_the_body(app: Flask, browser: Browser, rp: RelyingPartyUnderTest) -> None:
