@@ -255,6 +255,13 @@ def start_second_factor(user: User) -> ResponseReturnValue:
     return start_security_code(user)
 
 
+def _passkey_instead(user: User) -> str | None:
+    """The way back to the passkey, for a citizen who has one but chose a security code."""
+    from idp.auth.passkey_views import has_passkey
+
+    return url_for("passkeys.second_factor") if has_passkey(user.id) else None
+
+
 def start_security_code(user: User) -> ResponseReturnValue:
     if user.mfa_method == TEXT_MESSAGE and user.phone_number:
         if not _send_code(SIGN_IN_SMS, user.id, SMS_CODE, user.phone_number, current_services().codes.sms_ttl):
@@ -297,11 +304,15 @@ def _text_message_code(user: User) -> ResponseReturnValue:
         resend_url=url_for("auth.send_sign_in_code_again"),
         back_url=url_for("auth.sign_in"),
         lost_codes_url=url_for("recovery.lost_security_codes"),
+        passkey_url=_passkey_instead(user),
     )
 
 
-def _check_phone_page(form: SentCodeForm, phone_number: str, resend_url: str, back_url: str, **links: str) -> str:
-    """The page asking for the code sent to phone_number; links: lost_codes_url or change_number_url."""
+def _check_phone_page(
+    form: SentCodeForm, phone_number: str, resend_url: str, back_url: str, **links: str | None
+) -> str:
+    """The page asking for the code sent to phone_number; links: lost_codes_url or change_number_url, and
+    passkey_url."""
     return render_template(
         "auth/check_phone.html",
         form=form,
@@ -324,7 +335,7 @@ def _authenticator_app_code(user: User) -> ResponseReturnValue:
         if count_failure(SECURITY_CODE, user.id):
             return lockout_page(SECURITY_CODE, user.id)
         form.code.errors = [wrong_code_message()]
-    return render_template("auth/security_code.html", form=form)
+    return render_template("auth/security_code.html", form=form, passkey_url=_passkey_instead(user))
 
 
 @auth_blueprint.post("/sign-in/security-code/send-again")

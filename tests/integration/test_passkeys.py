@@ -37,6 +37,9 @@ PROBLEM = "There was a problem with your passkey. Try again."
 NOT_CHECKED = "We could not check your passkey. Try again."
 NOT_VERIFIED = "Your device did not check it was you. Use your fingerprint, face or screen lock."
 WRONG_ACCOUNT = "This passkey is not for the GOV.UK One Login you are signing in to."
+PASSKEY_INSTEAD = (
+    '<a class="govuk-link" id="use-passkey" href="/sign-in/passkey/second-factor">Use your passkey instead</a>'
+)
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -422,9 +425,23 @@ def test_the_security_code_still_works_for_a_citizen_with_a_passkey(
     browser.authorize(rp.authorize_params())
     browser.follow(browser.post_form("/sign-in", {"email": citizen.email}))
     browser.follow(browser.post_form("/sign-in/password", {"password": citizen.password}))
-    browser.follow(browser.post_form("/sign-in/passkey/second-factor/use-security-code", {}))
+    page = browser.follow(browser.post_form("/sign-in/passkey/second-factor/use-security-code", {}))
+    assert page.request.path == "/sign-in/security-code"
+    assert PASSKEY_INSTEAD in page.get_data(as_text=True), "the passkey is a click away again"
+    welsh = browser.get("/sign-in/security-code?lang=cy").get_data(as_text=True)
+    assert ">Defnyddio eich allwedd mynediad yn lle hynny</a>" in welsh
+    assert browser.get("/sign-in/passkey/second-factor").status_code == 200
     response = browser.follow(browser.post_form("/sign-in/security-code", {"code": citizen.totp_code()}))
     assert "code" in redirected_to(response, rp.redirect_uri)
+
+
+def test_without_a_passkey_the_code_page_offers_none(app: Flask, browser: Browser, rp: RelyingPartyUnderTest) -> None:
+    citizen = quick_citizen(app)
+    browser.authorize(rp.authorize_params())
+    browser.follow(browser.post_form("/sign-in", {"email": citizen.email}))
+    page = browser.follow(browser.post_form("/sign-in/password", {"password": citizen.password}))
+    assert page.request.path == "/sign-in/security-code"
+    assert 'id="use-passkey"' not in page.get_data(as_text=True)
 
 
 def test_no_text_message_is_sent_until_the_citizen_asks_for_a_code(
@@ -447,6 +464,7 @@ def test_no_text_message_is_sent_until_the_citizen_asks_for_a_code(
 
     response = browser.follow(browser.post_form("/sign-in/passkey/second-factor/use-security-code", {}))
     assert response.request.path == "/sign-in/security-code"
+    assert PASSKEY_INSTEAD in response.get_data(as_text=True), "the text-message page leads back to the passkey too"
     code = latest_code_to(app, "+447123456780")
     response = browser.follow(browser.post_form("/sign-in/security-code", {"code": code}))
     assert "code" in redirected_to(response, rp.redirect_uri)
