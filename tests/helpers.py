@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import secrets
+import signal
 import socket
+import subprocess
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -210,6 +215,33 @@ def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.02)
     return condition()
+
+
+def stop_process_group(process: subprocess.Popen[bytes], grace: float) -> None:
+    """Stop a server started with `start_new_session=True`: SIGTERM, and after `grace` seconds SIGKILL to its whole
+    group (a gunicorn arbiter and its workers)."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+@contextmanager
+def first_to_see_every_record(handler: logging.Handler) -> Iterator[None]:
+    """`handler` on the root logger at DEBUG, ahead of the others: the production handler's redacting filter rewrites
+    records in place, so a handler after it would see them redacted."""
+    root = logging.getLogger()
+    level = root.level
+    root.handlers.insert(0, handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def is_local(location: str) -> bool:

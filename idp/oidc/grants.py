@@ -25,13 +25,19 @@ from idp.oidc.claims import access_token_claims, id_token_claims
 from idp.oidc.client_authentication import TokenError
 from idp.store import Store
 
+# Store keys by the SHA-256 of the code or token, never the value itself: `code_key`, `access_token_key`, and the
+# redeemed code's link to the token it issued.
+_CODE = "code:"
+_ACCESS_TOKEN = "at:"
+_REDEEMED_CODE = "code-redeemed:"
+
 
 def code_key(code: str) -> str:
-    return f"code:{_digest(code)}"
+    return _CODE + _digest(code)
 
 
 def access_token_key(access_token: str) -> str:
-    return f"at:{_digest(access_token)}"
+    return _ACCESS_TOKEN + _digest(access_token)
 
 
 def _digest(value: str) -> str:
@@ -107,7 +113,7 @@ class Grants:
         `taken` holds what the caller already took from the code's key (`code_key`), in the round trip of its own
         replay check; without it the code is taken here."""
         code_digest = _digest(form.get("code", ""))
-        stored = taken[0] if taken is not None else self._store.take(f"code:{code_digest}")
+        stored = taken[0] if taken is not None else self._store.take(_CODE + code_digest)
         if stored is None:
             self._revoke_if_reused(code_digest)
             raise TokenError("invalid_grant", "Invalid authorization code")
@@ -143,8 +149,8 @@ class Grants:
         token_key = _digest(access_token)
         self._store.set_many(
             [
-                (f"at:{token_key}", orjson.dumps(vars(record)), self._access_token_ttl),
-                (f"code-redeemed:{code_digest}", token_key.encode(), self._access_token_ttl + self._code_ttl),
+                (_ACCESS_TOKEN + token_key, orjson.dumps(vars(record)), self._access_token_ttl),
+                (_REDEEMED_CODE + code_digest, token_key.encode(), self._access_token_ttl + self._code_ttl),
             ]
         )
 
@@ -172,10 +178,10 @@ class Grants:
             "id_token": id_token,
         }
 
-    def _revoke_if_reused(self, code_key: str) -> None:
-        token_key = self._store.take(f"code-redeemed:{code_key}")
+    def _revoke_if_reused(self, code_digest: str) -> None:
+        token_key = self._store.take(_REDEEMED_CODE + code_digest)
         if token_key is not None:
-            self._store.delete(f"at:{token_key.decode()}")
+            self._store.delete(_ACCESS_TOKEN + token_key.decode())
 
     @staticmethod
     def _check_pkce(challenge: str | None, verifier: str | None) -> None:

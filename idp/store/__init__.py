@@ -42,8 +42,8 @@ class Store(Protocol):
         """Get and delete in one atomic step: single-use values are redeemed exactly once."""
 
     def add_and_take(self, add_key: str, value: bytes, ttl: int, take_key: str) -> tuple[bool, bytes | None]:
-        """`add(add_key, value, ttl)` and `take(take_key)` in one round trip; both happen whatever the other's
-        result."""
+        """`add(add_key, value, ttl)` and `take(take_key)`, in one round trip on Redis (two statements on SQL); both
+        happen whatever the other's result."""
 
     def incr(self, key: str, ttl: int) -> int:
         """Increment a counter; a new counter starts at 1 and expires `ttl` seconds after it was created."""

@@ -23,7 +23,7 @@ from idp.oidc import token_endpoint, userinfo
 from idp.web.api import MAX_FORM_BYTES
 from idp.web.security_headers import EVERY_RESPONSE
 from tests.conftest import app_config
-from tests.helpers import Browser, RelyingPartyUnderTest, sign_in
+from tests.helpers import Browser, RelyingPartyUnderTest, first_to_see_every_record, sign_in
 from tests.integration._support import INVALID_TOKEN_CHALLENGE, exchange, quick_citizen
 
 FORM = "application/x-www-form-urlencoded"
@@ -61,13 +61,8 @@ class Recorded(logging.Handler):
 def recorded() -> Iterator[Recorded]:
     """Every record at DEBUG, seen first: the production handler's redacting filter rewrites records in place."""
     handler = Recorded()
-    root = logging.getLogger()
-    level = root.level
-    root.handlers.insert(0, handler)
-    root.setLevel(logging.DEBUG)
-    yield handler
-    root.removeHandler(handler)
-    root.setLevel(level)
+    with first_to_see_every_record(handler):
+        yield handler
 
 
 @pytest.fixture(scope="module")

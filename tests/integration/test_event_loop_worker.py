@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.helpers import free_ports, wait_for
+from tests.helpers import free_ports, stop_process_group, wait_for
 from tests.integration.worker_test_app import big_body
 
 HERE = Path(__file__).resolve().parent
@@ -214,13 +214,7 @@ def _gunicorn(directory: Path, *options: str) -> Iterator[Server]:
         assert process.poll() is None, server.output()
         yield server
     finally:
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
+        stop_process_group(process, grace=30)
 
 
 @pytest.fixture(scope="module")

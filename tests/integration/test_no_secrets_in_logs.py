@@ -24,7 +24,15 @@ from idp.logs import JsonFormatter
 from idp.models import OutboxMessage, User
 from idp.services import outbox_delivery_round
 from idp.web.sessions import COOKIE_NAME
-from tests.helpers import PASSWORD, Browser, RelyingPartyUnderTest, latest_code_to, latest_message_to, sign_in
+from tests.helpers import (
+    PASSWORD,
+    Browser,
+    RelyingPartyUnderTest,
+    first_to_see_every_record,
+    latest_code_to,
+    latest_message_to,
+    sign_in,
+)
 from tests.integration._support import exchange, local_server, quick_citizen, redirected_to, secret_hash
 
 _SECRET_KEY_ON_PAGE = re.compile(r'data-testid="secret-key">([A-Z2-7 ]+)<')
@@ -49,11 +57,6 @@ class EveryRecord(logging.Handler):
 @pytest.fixture
 def every_record() -> Iterator[EveryRecord]:
     handler = EveryRecord()
-    root = logging.getLogger()
-    level = root.level
-    # First of the root's handlers: the production handler's redacting filter rewrites records as it sees them.
-    root.handlers.insert(0, handler)
-    root.setLevel(logging.DEBUG)
     disabled = {
         name: logger.disabled
         for name, logger in logging.root.manager.loggerDict.items()
@@ -61,9 +64,8 @@ def every_record() -> Iterator[EveryRecord]:
     }
     for name in disabled:
         logging.getLogger(name).disabled = False
-    yield handler
-    root.removeHandler(handler)
-    root.setLevel(level)
+    with first_to_see_every_record(handler):
+        yield handler
     for name, was_disabled in disabled.items():
         logging.getLogger(name).disabled = was_disabled
 
